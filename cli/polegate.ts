@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// The `polegate` command. Each subcommand lives in its own thin file that parses arguments and
+// calls into the package; this file only assembles them and turns errors into exit codes.
+import { Command } from 'commander';
+import { registerCommands } from './commands.js';
+import { reportFailure } from './run.js';
+
+const program = new Command('polegate')
+  .description('One pole, many sensors: edge agent and cloud ingest for city sensing.')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportFailure(err);
+}

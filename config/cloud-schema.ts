@@ -1,0 +1,41 @@
+// The cloud ingest config (DESIGN.md, "Cloud ingest" → Config). Keys are the contract.
+import { Type, type Static } from '@sinclair/typebox';
+import { Port } from './shared-schema.js';
+
+export const CloudConfig = Type.Object({
+  topicRoot: Type.Optional(Type.String({ minLength: 1, description: 'city/v1 by default.' })),
+  mqtt: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port }, { additionalProperties: false, description: 'Plain MQTT over TCP: only when configured.' })),
+  mqtts: Type.Optional(Type.Object({
+    host: Type.Optional(Type.String()),
+    port: Port,
+    cert: Type.String(),
+    key: Type.String(),
+    ca: Type.Optional(Type.String()),
+    requireClientCert: Type.Optional(Type.Boolean()),
+  }, { additionalProperties: false })),
+  ws: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port }, { additionalProperties: false })),
+  http: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port }, { additionalProperties: false })),
+  store: Type.Union([
+    Type.Object({ kind: Type.Literal('sqlite'), path: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    Type.Object({ kind: Type.Literal('postgres'), url: Type.String({ pattern: '^postgres(ql)?://' }) }, { additionalProperties: false }),
+  ]),
+  poles: Type.String({ minLength: 1, description: 'Path to the pole registry (poles.yaml), relative to this file.' }),
+  users: Type.Optional(Type.Array(Type.Object({
+    username: Type.String({ minLength: 1 }),
+    passwordHash: Type.String({ pattern: '^scrypt\\$' }),
+    role: Type.Union([Type.Literal('read'), Type.Literal('operate')]),
+  }, { additionalProperties: false }))),
+  cluster: Type.Optional(Type.Object({ id: Type.String({ minLength: 1 }), redis: Type.String({ pattern: '^rediss?://' }) }, { additionalProperties: false })),
+}, { additionalProperties: false, $id: 'https://polegate.dev/schema/cloud.json', title: 'polegate cloud config' });
+
+/** The pole registry file written by `polegate cloud add-pole`. */
+export const PoleRegistry = Type.Object({
+  poles: Type.Array(Type.Object({
+    id: Type.String(),
+    secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })),
+    certName: Type.Optional(Type.String()),
+  }, { additionalProperties: false })),
+}, { additionalProperties: false, $id: 'https://polegate.dev/schema/poles.json', title: 'polegate pole registry' });
+
+export type CloudConfig = Static<typeof CloudConfig>;
+export type PoleRegistry = Static<typeof PoleRegistry>;

@@ -1,0 +1,22 @@
+// What loading a manifest yields: the validated manifest plus everything resolved from it.
+import type { Manifest, DeviceConfig } from './manifest-schema.js';
+import type { Profile } from './profile-schema.js';
+import type { DriverFactory } from '../drivers/sdk/types.js';
+
+export interface LoadedDevice {
+  config: DeviceConfig;
+  factory: DriverFactory<any>;
+  /** Options to hand to `factory.create`: the device's keys, with references (e.g. a Modbus profile) resolved. */
+  options: Record<string, unknown>;
+  /** For Modbus devices: the resolved profile. */
+  profile?: Profile;
+}
+
+export interface LoadedManifest {
+  /** Absolute path of the manifest file. */
+  file: string;
+  manifest: Manifest;
+  devices: LoadedDevice[];
+  /** sha256 hex of the manifest text after ${VAR} interpolation, for birth.configHash. */
+  configHash: string;
+}

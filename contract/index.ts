@@ -1,0 +1,3 @@
+export * from './schemas.js';
+export * from './topics.js';
+export * from './validate.js';

@@ -1,0 +1,138 @@
+// The v1 wire contract: every payload on the topic tree, declared once. The TypeScript types,
+// the validators and the AsyncAPI document all come from these schemas.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+export const CONTRACT_VERSION = 1;
+export const POLE_ID_PATTERN = '^[a-z0-9][a-z0-9-]{2,63}$';
+const SHA256_REF_PATTERN = '^sha256:[0-9a-f]{64}$';
+
+const V = Type.Literal(1, { description: 'Contract version.' });
+const PoleId = Type.String({ pattern: POLE_ID_PATTERN, description: 'Pole id.' });
+const Ts = Type.Integer({ minimum: 0, description: 'Epoch milliseconds, UTC.' });
+const StreamId = Type.String({ minLength: 1, maxLength: 64, description: 'Outbox stream id, created with the buffer file.' });
+const Seq = Type.Integer({ minimum: 0, description: 'Monotonic within (pole, stream), shared by telemetry, alarms and events.' });
+const Value = Type.Union([Type.Number(), Type.Boolean(), Type.String()], { description: 'Engineering value.' });
+const Quality = Type.Union([Type.Literal('good'), Type.Literal('uncertain'), Type.Literal('bad')]);
+const BlobRef = Type.String({ pattern: SHA256_REF_PATTERN, description: 'A blob published under blob/{sha256}.' });
+
+export const StatePayload = Type.Object({
+  v: V,
+  pole: PoleId,
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline')]),
+  ts: Ts,
+  bootId: Type.String({ minLength: 1 }),
+}, { $id: 'state', title: 'Pole state', description: 'Presence; retained, and the last will of the pole.' });
+
+const MetricDescription = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  unit: Type.String({ description: 'UCUM code or field unit (%LEL, ppm, %vol, %RH); empty for unitless.' }),
+  type: Type.Union([Type.Literal('number'), Type.Literal('boolean'), Type.Literal('string')]),
+});
+
+export const BirthPayload = Type.Object({
+  v: V,
+  pole: PoleId,
+  ts: Ts,
+  bootId: Type.String({ minLength: 1 }),
+  agent: Type.Object({ version: Type.String() }),
+  componentCode: Type.Optional(Type.String({ pattern: '^[0-9]{16}$' })),
+  location: Type.Optional(Type.Object({
+    lat: Type.Number({ minimum: -90, maximum: 90 }),
+    lon: Type.Number({ minimum: -180, maximum: 180 }),
+    grid: Type.Optional(Type.String()),
+  })),
+  configHash: Type.String({ minLength: 1 }),
+  devices: Type.Array(Type.Object({
+    id: Type.String({ minLength: 1 }),
+    driver: Type.String({ minLength: 1 }),
+    model: Type.Optional(Type.String()),
+    metrics: Type.Array(MetricDescription),
+  })),
+}, { $id: 'birth', title: 'Pole birth', description: 'Retained description of the pole and its devices, sent on every connect.' });
+
+export const Reading = Type.Object({
+  seq: Seq,
+  device: Type.String({ minLength: 1 }),
+  metric: Type.String({ minLength: 1 }),
+  value: Value,
+  unit: Type.String(),
+  ts: Ts,
+  quality: Quality,
+});
+
+export const TelemetryPayload = Type.Object({
+  v: V,
+  pole: PoleId,
+  stream: StreamId,
+  historical: Type.Optional(Type.Boolean({ description: 'True on data replayed from the backlog.' })),
+  readings: Type.Array(Reading, { minItems: 1 }),
+}, { $id: 'telemetry', title: 'Telemetry batch' });
+
+export const AlarmPayload = Type.Object({
+  v: V,
+  pole: PoleId,
+  stream: StreamId,
+  seq: Seq,
+  alarm: Type.Object({
+    id: Type.String({ minLength: 1, description: 'Alarm instance id, shared by its raised and cleared messages.' }),
+    rule: Type.String({ minLength: 1 }),
+    device: Type.String({ minLength: 1 }),
+    metric: Type.String({ minLength: 1 }),
+    state: Type.Union([Type.Literal('raised'), Type.Literal('cleared')]),
+    severity: Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]),
+    value: Value,
+    threshold: Type.Optional(Type.Number()),
+    ts: Ts,
+    snapshot: Type.Optional(BlobRef),
+  }),
+}, { $id: 'alarm', title: 'Alarm' });
+
+export const EventPayload = Type.Object({
+  v: V,
+  pole: PoleId,
+  stream: StreamId,
+  seq: Seq,
+  event: Type.Object({
+    type: Type.String({ minLength: 1, description: 'device-online, device-offline, motion, tamper, gap, config-applied, …' }),
+    device: Type.Optional(Type.String({ minLength: 1 })),
+    ts: Ts,
+  }, { additionalProperties: true }),
+}, { $id: 'event', title: 'Event' });
+
+export const CommandPayload = Type.Object({
+  v: V,
+  id: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1, description: 'poll, snapshot, set-interval, write, apply-config, restart-device, rebirth' }),
+  args: Type.Record(Type.String(), Type.Unknown()),
+  expiresAt: Type.Optional(Ts),
+}, { $id: 'cmd', title: 'Command to a pole' });
+
+export const CommandResultPayload = Type.Object({
+  v: V,
+  id: Type.String({ minLength: 1 }),
+  ok: Type.Boolean(),
+  result: Type.Optional(Type.Unknown()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+}, { $id: 'cmd-result', title: 'Command result' });
+
+export type StatePayload = Static<typeof StatePayload>;
+export type BirthPayload = Static<typeof BirthPayload>;
+export type Reading = Static<typeof Reading>;
+export type TelemetryPayload = Static<typeof TelemetryPayload>;
+export type AlarmPayload = Static<typeof AlarmPayload>;
+export type EventPayload = Static<typeof EventPayload>;
+export type CommandPayload = Static<typeof CommandPayload>;
+export type CommandResultPayload = Static<typeof CommandResultPayload>;
+export type Quality = Static<typeof Quality>;
+export type ReadingValue = Static<typeof Value>;
+
+/** JSON payload schemas by topic kind (blob carries raw bytes and has none). */
+export const PAYLOAD_SCHEMAS = {
+  state: StatePayload,
+  birth: BirthPayload,
+  telemetry: TelemetryPayload,
+  alarm: AlarmPayload,
+  event: EventPayload,
+  cmd: CommandPayload,
+  'cmd/result': CommandResultPayload,
+} satisfies Record<string, TSchema>;

@@ -1,0 +1,44 @@
+// Tests that need a running service (PostgreSQL, Redis, Mosquitto, Chromium) call `needService`:
+// when the service is absent the test is skipped with a printed reason, unless
+// POLEGATE_REQUIRE_SERVICES=1 (as in CI), where a missing service fails the run.
+import net from 'node:net';
+import { existsSync } from 'node:fs';
+
+export type ServiceCheck = { ok: true } | { ok: false; reason: string };
+
+function tcpReachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+const SERVICES: Record<string, () => Promise<ServiceCheck>> = {
+  mosquitto: async () => ((await tcpReachable('127.0.0.1', 1883)) ? { ok: true } : { ok: false, reason: 'Mosquitto is not listening on 127.0.0.1:1883' }),
+  postgres: async () => ((await tcpReachable('127.0.0.1', 5432)) ? { ok: true } : { ok: false, reason: 'PostgreSQL is not listening on 127.0.0.1:5432' }),
+  redis: async () => ((await tcpReachable('127.0.0.1', 6379)) ? { ok: true } : { ok: false, reason: 'Redis is not listening on 127.0.0.1:6379' }),
+  chromium: async () => (existsSync('/usr/bin/chromium') ? { ok: true } : { ok: false, reason: '/usr/bin/chromium is not installed (apt-get install chromium)' }),
+  socat: async () => (existsSync('/usr/bin/socat') ? { ok: true } : { ok: false, reason: 'socat is not installed (apt-get install socat)' }),
+  pymodbus: async () => (existsSync('/usr/lib/python3/dist-packages/pymodbus') ? { ok: true } : { ok: false, reason: 'python3-pymodbus is not installed (apt-get install python3-pymodbus python3-serial-asyncio)' }),
+};
+
+export type ServiceName = keyof typeof SERVICES;
+
+/**
+ * Returns undefined when the service is there; otherwise a skip reason. Throws under
+ * POLEGATE_REQUIRE_SERVICES=1 so that CI cannot pass by skipping.
+ */
+export async function missingService(name: ServiceName): Promise<string | undefined> {
+  const check = await SERVICES[name]!();
+  if (check.ok) return undefined;
+  if (process.env.POLEGATE_REQUIRE_SERVICES === '1') {
+    throw new Error(`${check.reason}, and POLEGATE_REQUIRE_SERVICES=1 requires it`);
+  }
+  return `skipped: ${check.reason}`;
+}
