@@ -1,0 +1,68 @@
+// Units: which unit strings are valid, and how a value in one becomes the canonical unit of its
+// quantity (DESIGN.md, "Normalizer"). Units are UCUM codes, checked and converted by ucum-lhc;
+// the field's own units for gas and humidity pass through as written.
+import ucum from '@lhncbc/ucum-lhc';
+
+const utils = ucum.UcumLhcUtils.getInstance();
+
+/** Canonical unit of each quantity, in the order they are tried. */
+const CANONICAL_UNITS = ['kPa', 'm', 'Cel', 'm3/h', 'V'] as const;
+/** Units the field writes that are canonical as written (not UCUM, or not converted). */
+const FIELD_UNITS = new Set(['%LEL', 'ppm', '%vol', '%RH', '%', '']);
+/** Spellings DESIGN.md allows that UCUM writes in brackets. */
+const ALIASES: Record<string, string> = { psi: '[psi]', degF: '[degF]' };
+
+export interface Canonical {
+  unit: string;
+  /** Affine conversion into `unit`; the identity when the unit is already canonical. */
+  convert: (value: number) => number;
+}
+
+const identity = (value: number) => value;
+const cache = new Map<string, Canonical | string>();
+
+function resolve(unit: string): Canonical | string {
+  if (FIELD_UNITS.has(unit)) return { unit, convert: identity };
+  const code = ALIASES[unit] ?? unit;
+  const check = utils.validateUnitString(code, true);
+  if (check.status !== 'valid') {
+    const hint = check.msg.join(' ').replace(/\s+/g, ' ').trim();
+    return `unknown unit '${unit}'${hint ? `: ${hint}` : ''} (use a UCUM code such as kPa, m, Cel, m3/h, V, or one of %LEL, ppm, %vol, %RH)`;
+  }
+  for (const target of CANONICAL_UNITS) {
+    if (code === target) return { unit: target, convert: identity };
+    const zero = utils.convertUnitTo(code, 0, target);
+    const one = utils.convertUnitTo(code, 1, target);
+    if (zero.status === 'succeeded' && one.status === 'succeeded' && zero.toVal !== null && one.toVal !== null) {
+      // Every conversion between these units is affine (temperature has an offset), so two points
+      // define it and the hot path is one multiply and one add.
+      const offset = zero.toVal;
+      const factor = one.toVal - zero.toVal;
+      return { unit: target, convert: (value) => value * factor + offset };
+    }
+  }
+  // A valid UCUM unit of another quantity (e.g. lx, Hz): canonical as written.
+  return { unit: code, convert: identity };
+}
+
+function lookup(unit: string): Canonical | string {
+  let found = cache.get(unit);
+  if (found === undefined) {
+    found = resolve(unit);
+    cache.set(unit, found);
+  }
+  return found;
+}
+
+/** An error message for an invalid unit, or undefined when the unit is usable. */
+export function checkUnit(unit: string): string | undefined {
+  const found = lookup(unit);
+  return typeof found === 'string' ? found : undefined;
+}
+
+/** The canonical unit of `unit`'s quantity and the conversion into it; throws on an invalid unit. */
+export function toCanonical(unit: string): Canonical {
+  const found = lookup(unit);
+  if (typeof found === 'string') throw new Error(found);
+  return found;
+}
