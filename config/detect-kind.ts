@@ -1,0 +1,29 @@
+// Which kind of config file this is, from its top-level keys, for `polegate validate FILE`.
+import { parseDocument } from 'yaml';
+import { maskReferences } from './interpolate.js';
+
+export const CONFIG_KINDS = ['manifest', 'profile', 'cloud'] as const;
+export type ConfigKind = (typeof CONFIG_KINDS)[number];
+
+const MARKERS: Record<ConfigKind, string[]> = {
+  manifest: ['pole', 'devices', 'uplink', 'buses', 'rules'],
+  profile: ['metrics', 'maxRegistersPerRead'],
+  cloud: ['store', 'poles', 'mqtt', 'mqtts', 'ws', 'http', 'users', 'cluster', 'topicRoot'],
+};
+
+/** The kind whose keys the document has most of; undefined when it has none of them. */
+export function detectKind(text: string): ConfigKind | undefined {
+  const value: unknown = parseDocument(maskReferences(text)).toJS();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const keys = new Set(Object.keys(value));
+  let best: ConfigKind | undefined;
+  let bestCount = 0;
+  for (const kind of CONFIG_KINDS) {
+    const count = MARKERS[kind].filter((k) => keys.has(k)).length;
+    if (count > bestCount) {
+      best = kind;
+      bestCount = count;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,78 @@
+// Loading the cloud ingest config (cloud.yaml) and the pole registry (poles.yaml), with the same
+// error quality as the manifest.
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { TSchema } from '@sinclair/typebox';
+import { isPoleId } from '../contract/topics.js';
+import { POLE_ID_PATTERN } from '../contract/schemas.js';
+import { patternWords } from './describe-schema.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { CloudConfig, PoleRegistry } from './cloud-schema.js';
+import { checkSchema } from './check-schema.js';
+import { readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
+import { sortIssues } from './sort-issues.js';
+
+export interface LoadedCloudConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  /** Its directory: relative paths in the config (poles, store path, TLS files) are relative to it. */
+  dir: string;
+  config: CloudConfig;
+}
+
+const LISTENERS = ['mqtt', 'mqtts', 'ws', 'http'] as const;
+type Entry = Record<string, unknown>;
+const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+async function load<T>(file: string, what: string, schema: TSchema, env: NodeJS.ProcessEnv | undefined, checks: (value: unknown, source: YamlSource) => ConfigIssue[]): Promise<T> {
+  const source = await readYamlSource(file, what, env);
+  if (source.syntaxIssues.length > 0) throw new ConfigError(source.syntaxIssues);
+  const issues = [...source.referenceIssues, ...checkSchema(schema, source.value, source), ...checks(source.value, source)];
+  if (issues.length > 0) throw new ConfigError(sortIssues(issues, file));
+  return source.value as T;
+}
+
+export async function loadCloudConfig(file: string, opts: LoadOptions = {}): Promise<LoadedCloudConfig> {
+  const config = await load<CloudConfig>(file, 'cloud config', CloudConfig, opts.env, cloudIssues);
+  const absolute = path.resolve(file);
+  return { file: absolute, dir: path.dirname(absolute), config };
+}
+
+/** The registry written by `polegate cloud add-pole`; a file that does not exist yet is an empty registry. */
+export async function loadPoleRegistry(file: string): Promise<PoleRegistry> {
+  if (!existsSync(file)) return { poles: [] };
+  return load<PoleRegistry>(file, 'pole registry', PoleRegistry, undefined, registryIssues);
+}
+
+function cloudIssues(config: unknown, source: YamlSource): ConfigIssue[] {
+  if (!isEntry(config)) return [];
+  const issues: ConfigIssue[] = [];
+  if (config.mqtt === undefined && config.mqtts === undefined && config.ws === undefined) {
+    issues.push(source.issueAt([], 'no MQTT listener: configure at least one of mqtt:, mqtts: or ws:'));
+  }
+  const ports = new Map<number, string>();
+  for (const name of LISTENERS) {
+    const listener = config[name];
+    const port = isEntry(listener) ? listener.port : undefined;
+    if (typeof port !== 'number' || port === 0) continue;
+    const first = ports.get(port);
+    if (first) issues.push(source.issueAt([name, 'port'], `port ${port} is already used by ${first}:; each listener needs its own port (0 picks a free one)`));
+    else ports.set(port, name);
+  }
+  return issues;
+}
+
+function registryIssues(registry: unknown, source: YamlSource): ConfigIssue[] {
+  const poles = isEntry(registry) && Array.isArray(registry.poles) ? registry.poles : [];
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  poles.forEach((pole: unknown, i) => {
+    const id = isEntry(pole) ? pole.id : undefined;
+    if (typeof id !== 'string') return;
+    if (!isPoleId(id)) issues.push(source.issueAt(['poles', i, 'id'], `"${id}" is not ${patternWords(POLE_ID_PATTERN)}`));
+    const first = seen.get(id);
+    if (first !== undefined) issues.push(source.issueAt(['poles', i, 'id'], `pole '${id}' is already registered at poles[${first}]`));
+    else seen.set(id, i);
+  });
+  return issues;
+}

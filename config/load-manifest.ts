@@ -1,0 +1,76 @@
+// Loading a pole manifest: YAML with positions, the schema, each device against its driver's
+// options, Modbus profiles resolved, cross-field checks; every issue reported at once.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { TSchema } from '@sinclair/typebox';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { DeviceCommon, Manifest, type DeviceConfig } from './manifest-schema.js';
+import type { LoadedDevice, LoadedManifest } from './loaded.js';
+import { builtinDrivers } from '../drivers/builtin.js';
+import { checkSchema } from './check-schema.js';
+import { deviceSchema, driverOptions } from './device-schema.js';
+import { manifestIssues, type DeviceMetrics } from './manifest-checks.js';
+import { resolveModbusDevice } from './modbus-device.js';
+import { resolveDriver } from './resolve-driver.js';
+import { readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
+import { sortIssues } from './sort-issues.js';
+
+type Entry = Record<string, unknown>;
+const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export async function loadManifest(file: string, opts: LoadOptions = {}): Promise<LoadedManifest> {
+  const env = opts.env ?? process.env;
+  const source = await readYamlSource(file, 'manifest', env);
+  if (source.syntaxIssues.length > 0) throw new ConfigError(source.syntaxIssues);
+
+  const manifest = source.value;
+  const issues: ConfigIssue[] = [...source.referenceIssues, ...checkSchema(Manifest, manifest, source)];
+  const devices: LoadedDevice[] = [];
+  const metrics: DeviceMetrics = new Map();
+  const busIds = isEntry(manifest) && Array.isArray(manifest.buses) ? manifest.buses.filter(isEntry).map((b) => b.id).filter((id): id is string => typeof id === 'string') : [];
+  const deviceList = isEntry(manifest) && Array.isArray(manifest.devices) ? manifest.devices : [];
+
+  for (const [index, device] of deviceList.entries()) {
+    if (!isEntry(device)) continue;
+    if (typeof device.id === 'string') metrics.set(device.id, undefined);
+    if (typeof device.driver !== 'string' || device.driver === '') continue;
+    const resolved = await resolveDriver(device.driver, path.dirname(path.resolve(file)));
+    if ('problem' in resolved) {
+      issues.push(source.issueAt(['devices', index, 'driver'], resolved.problem));
+      continue;
+    }
+    issues.push(...deviceIssues(resolved.factory.optionsSchema, deviceSchema(resolved.factory), device, index, source));
+    const options = driverOptions(device);
+    const loaded: LoadedDevice = { config: device as DeviceConfig, factory: resolved.factory, options };
+    if (resolved.factory === builtinDrivers.modbus) {
+      const modbus = await resolveModbusDevice(device, index, { source, shownDir: path.dirname(file), busIds, env });
+      issues.push(...modbus.issues);
+      if (modbus.profile) {
+        loaded.profile = modbus.profile;
+        options.profile = modbus.profile;
+        if (typeof device.id === 'string') metrics.set(device.id, modbus.profile.metrics.map((m) => m.name));
+      }
+    }
+    devices.push(loaded);
+  }
+  issues.push(...manifestIssues(manifest, metrics, source));
+
+  if (issues.length > 0) throw new ConfigError(sortIssues(issues, file));
+  return {
+    file: path.resolve(file),
+    manifest: manifest as Manifest,
+    devices,
+    configHash: createHash('sha256').update(source.interpolatedText).digest('hex'),
+  };
+}
+
+/** A device against its driver's options; a vendor schema that is not an object is checked beside the common keys. */
+function deviceIssues(optionsSchema: TSchema, merged: TSchema | undefined, device: Entry, index: number, source: YamlSource): ConfigIssue[] {
+  const at = ['devices', index];
+  try {
+    if (merged) return checkSchema(merged, device, source, at);
+    return [...checkSchema(DeviceCommon, device, source, at), ...checkSchema(optionsSchema, driverOptions(device), source, at)];
+  } catch (err) {
+    return [source.issueAt([...at, 'driver'], `the driver's options schema cannot be used: ${(err as Error).message}; this is a bug in the driver`)];
+  }
+}

@@ -1,0 +1,71 @@
+// What a Modbus device entry refers to: its bus (or TCP host) and its profile, resolved.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, PolegateError, type ConfigIssue } from './errors.js';
+import type { Profile } from './profile-schema.js';
+import type { YamlSource } from './yaml-source.js';
+import { builtinProfileNames, builtinProfilePath } from '../drivers/builtin.js';
+import { loadProfile } from './load-profile.js';
+import { didYouMean } from './suggest.js';
+
+export interface ModbusContext {
+  source: YamlSource;
+  /** Directory of the manifest as the reader named it, for showing referenced files. */
+  shownDir: string;
+  busIds: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** A profile reference names a file when it looks like a path; otherwise a built-in profile. */
+function isProfilePath(ref: string): boolean {
+  return ref.includes('/') || ref.includes('\\') || /\.ya?ml$/.test(ref);
+}
+
+function shownBuiltin(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith('..') ? file : relative;
+}
+
+export async function resolveModbusDevice(device: Record<string, unknown>, index: number, ctx: ModbusContext): Promise<{ profile?: Profile; issues: ConfigIssue[] }> {
+  const issues: ConfigIssue[] = [];
+  const at = (key: string | undefined, message: string) => issues.push(ctx.source.issueAt(key ? ['devices', index, key] : ['devices', index], message));
+
+  const { bus, host } = device;
+  if (bus !== undefined && host !== undefined) at('host', 'give either bus: (Modbus RTU on a serial bus) or host: (Modbus TCP), not both');
+  if (bus === undefined && host === undefined) at(undefined, 'a Modbus device needs bus: (the id of a serial bus under buses:) or host: (Modbus TCP)');
+  if (typeof bus === 'string' && !ctx.busIds.includes(bus)) {
+    at('bus', ctx.busIds.length ? `no bus '${bus}' under buses: (defined: ${ctx.busIds.join(', ')})${didYouMean(bus, ctx.busIds)}` : `no bus '${bus}': add it under buses: with its serial port`);
+  }
+
+  const ref = device.profile;
+  if (typeof ref !== 'string' || ref === '') return { issues };
+  let file: string;
+  if (isProfilePath(ref)) {
+    file = path.join(ctx.shownDir, ref);
+    if (!existsSync(file)) {
+      at('profile', `profile file ${ref} not found (looked for ${file}); a profile path is relative to the manifest`);
+      return { issues };
+    }
+  } else {
+    const builtin = builtinProfilePath(ref);
+    if (builtin === undefined) {
+      const names = builtinProfileNames();
+      at('profile', `unknown profile '${ref}' (built-in: ${names.join(', ')}; a vendor profile is a file path such as ./profiles/level.yaml)${didYouMean(ref, names)}`);
+      return { issues };
+    }
+    file = shownBuiltin(builtin);
+  }
+  try {
+    return { profile: await loadProfile(file, { env: ctx.env }), issues };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      at('profile', `profile ${ref} is invalid (see ${err.issues.length === 1 ? 'the problem' : `the ${err.issues.length} problems`} in ${file})`);
+      return { issues: [...issues, ...err.issues] };
+    }
+    if (err instanceof PolegateError) {
+      at('profile', err.message);
+      return { issues };
+    }
+    throw err;
+  }
+}
