@@ -1,7 +1,26 @@
-// The drivers that ship with polegate, by their `driver:` name in the manifest.
+// What ships with polegate: the drivers, by their `driver:` name in the manifest, and the Modbus
+// device profiles in drivers/profiles/, by their file name.
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { DriverFactory } from './sdk/types.js';
 import modbus from './modbus/index.js';
 
 export const builtinDrivers: Record<string, DriverFactory<any>> = {
   [modbus.kind]: modbus,
 };
+
+// The YAML files are not compiled: from source they sit beside this file, from dist/drivers they
+// are two levels up in the package (package.json `files` ships drivers/profiles).
+const PROFILES_DIR = [new URL('./profiles/', import.meta.url), new URL('../../drivers/profiles/', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('./profiles/', import.meta.url));
+
+/** Names of the built-in Modbus profiles (gas-detector, pressure-transmitter, water-level, …). */
+export function builtinProfileNames(): string[] {
+  return readdirSync(PROFILES_DIR).filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -'.yaml'.length)).sort();
+}
+
+/** Path of a built-in profile's YAML file, or undefined when there is no such profile. */
+export function builtinProfilePath(name: string): string | undefined {
+  return builtinProfileNames().includes(name) ? `${PROFILES_DIR}${name}.yaml` : undefined;
+}

@@ -1,0 +1,53 @@
+// Polls per second of the gas-detector profile through the modbus driver against the simulator on
+// loopback, beside a baseline of raw modbus-serial reads of the same registers in the same run.
+import modbusSerial from 'modbus-serial';
+import modbus from '../drivers/modbus/index.js';
+import { planReads } from '../drivers/modbus/read-plan.js';
+import { startModbusSim } from '../fixtures/modbus-sim.js';
+import { loadBuiltinProfile } from '../fixtures/profiles.js';
+import { quietScenario } from '../fixtures/scenarios.js';
+
+const SECONDS = 2.5;
+
+async function timed(what: string, poll: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 200; i++) await poll(); // warm-up
+  const end = performance.now() + SECONDS * 1000;
+  let polls = 0;
+  while (performance.now() < end) {
+    await poll();
+    polls++;
+  }
+  const rate = polls / SECONDS;
+  console.log(`${what.padEnd(34)} ${rate.toFixed(0).padStart(7)} polls/s`);
+  return rate;
+}
+
+const profile = await loadBuiltinProfile('gas-detector');
+const plan = planReads(profile.metrics, { maxRegistersPerRead: profile.maxRegistersPerRead });
+const sim = await startModbusSim({ profile, scenario: quietScenario('gas-detector') });
+
+const raw = new modbusSerial.default();
+raw.on('error', () => undefined);
+await raw.connectTCP(sim.host, { port: sim.port });
+raw.setID(1);
+raw.setTimeout(1000);
+const rawReads = {
+  holding: (a: number, n: number) => raw.readHoldingRegisters(a, n),
+  input: (a: number, n: number) => raw.readInputRegisters(a, n),
+  coil: (a: number, n: number) => raw.readCoils(a, n),
+  discrete: (a: number, n: number) => raw.readDiscreteInputs(a, n),
+};
+const baseline = await timed('baseline: raw modbus-serial reads', async () => {
+  for (const r of plan) await rawReads[r.table](r.address, r.count);
+});
+raw.close(() => undefined);
+
+const driver = modbus.create({ profile, host: sim.host, port: sim.port, unitId: 1 }, { deviceId: 'bench', log: console, clock: { now: Date.now }, timeoutMs: 1000 });
+await driver.open();
+const ours = await timed('modbus driver read() (decoded)', () => driver.read());
+await driver.close();
+await sim.close();
+
+console.log(`requests per poll: ${plan.length} (${plan.map((r) => `${r.table} ${r.address}+${r.count}`).join(', ')}); ${profile.metrics.length} metrics`);
+console.log(`ratio driver/baseline: ${(ours / baseline).toFixed(2)}`);
+console.log(`RSS: ${(process.memoryUsage().rss / 1048576).toFixed(1)} MiB`);

@@ -1,0 +1,58 @@
+// Which read requests one poll makes: the profile's metrics grouped per table, adjacent (or near)
+// addresses coalesced into one request, no request longer than the device accepts. Pure.
+import type { ProfileMetric, RegisterTable } from '../../config/profile-schema.js';
+import { isBitTable, layoutOf } from './decode-registers.js';
+
+/** The Modbus protocol's own ceilings: 125 registers (FC3/FC4) or 2000 bits (FC1/FC2) per request. */
+export const MAX_REGISTERS_PER_READ = 125;
+export const MAX_BITS_PER_READ = 2000;
+
+export interface PlannedMetric {
+  metric: ProfileMetric;
+  /** Position of the metric's first register (or bit) in the request's answer. */
+  offset: number;
+  width: number;
+}
+
+export interface ReadRequest {
+  table: RegisterTable;
+  address: number;
+  count: number;
+  metrics: PlannedMetric[];
+}
+
+export interface PlanOptions {
+  /** Largest register read; the profile's maxRegistersPerRead, 125 by default. */
+  maxRegistersPerRead?: number;
+  /** Largest coil / discrete-input read, 2000 by default. */
+  maxBitsPerRead?: number;
+  /** Unused addresses a request may span to join two metrics; 0 (adjacent only) by default. */
+  maxGap?: number;
+}
+
+const TABLE_ORDER: RegisterTable[] = ['holding', 'input', 'coil', 'discrete'];
+
+export function planReads(metrics: readonly ProfileMetric[], options: PlanOptions = {}): ReadRequest[] {
+  const maxGap = options.maxGap ?? 0;
+  const requests: ReadRequest[] = [];
+  for (const table of TABLE_ORDER) {
+    const limit = isBitTable(table) ? options.maxBitsPerRead ?? MAX_BITS_PER_READ : options.maxRegistersPerRead ?? MAX_REGISTERS_PER_READ;
+    const spans = metrics
+      .filter((metric) => metric.table === table)
+      .map((metric) => ({ metric, width: layoutOf(metric).width }))
+      .sort((a, b) => a.metric.address - b.metric.address);
+    let current: ReadRequest | undefined;
+    for (const { metric, width } of spans) {
+      const end = metric.address + width;
+      const fits = (request: ReadRequest) => metric.address - (request.address + request.count) <= maxGap
+        && Math.max(end, request.address + request.count) - request.address <= limit;
+      if (current === undefined || !fits(current)) {
+        current = { table, address: metric.address, count: width, metrics: [] };
+        requests.push(current);
+      }
+      current.count = Math.max(current.count, end - current.address);
+      current.metrics.push({ metric, offset: metric.address - current.address, width });
+    }
+  }
+  return requests;
+}
