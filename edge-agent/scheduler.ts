@@ -1,0 +1,135 @@
+// Polls each device on its own interval (DESIGN.md, "Scheduler"). Each device has its own loop, so a
+// slow or dead device never delays another; a device's next poll starts only when its last one ended.
+// A device that fails `offlineAfter` polls in a row (opening counts as a poll) goes offline (an event)
+// and is retried with a capped exponential backoff; its first good poll after that brings it online.
+import type { Clock, Driver, Logger, Sample } from '../drivers/sdk/types.js';
+
+export interface ScheduledDevice {
+  id: string;
+  driver: Driver;
+  pollMs: number;
+}
+
+export interface DeviceStateEvent {
+  type: 'device-online' | 'device-offline';
+  device: string;
+  ts: number;
+  /** device-offline: the last error, for the operator. */
+  error?: string;
+}
+
+export interface SchedulerOptions {
+  clock: Clock;
+  log: Logger;
+  onSamples: (device: string, samples: Sample[]) => void;
+  onEvent: (event: DeviceStateEvent) => void;
+  /** Failed polls in a row before a device is declared offline. */
+  offlineAfter?: number;
+  /** Largest delay between retries of an offline device, ms. */
+  maxBackoffMs?: number;
+  /** A poll (open or read) that has not settled after this long counts as failed, ms. */
+  pollTimeoutMs?: number;
+}
+
+interface DeviceLoop extends ScheduledDevice {
+  opened: boolean;
+  failures: number;
+  offline: boolean;
+  /** A driver call is still running (possibly past its timeout): never start another. */
+  busy: boolean;
+  timer?: NodeJS.Timeout;
+  tick?: Promise<void>;
+}
+
+export class Scheduler {
+  private readonly loops: DeviceLoop[];
+  private stopped = false;
+  private readonly offlineAfter: number;
+  private readonly maxBackoffMs: number;
+  private readonly pollTimeoutMs: number;
+
+  constructor(devices: ScheduledDevice[], private readonly opts: SchedulerOptions) {
+    this.loops = devices.map((d) => ({ ...d, opened: false, failures: 0, offline: false, busy: false }));
+    this.offlineAfter = opts.offlineAfter ?? 3;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
+    this.pollTimeoutMs = opts.pollTimeoutMs ?? 30_000;
+  }
+
+  start(): void {
+    for (const loop of this.loops) this.schedule(loop, 0);
+  }
+
+  /** Whether the device is currently considered offline. */
+  isOffline(device: string): boolean {
+    return this.loops.find((l) => l.id === device)?.offline ?? false;
+  }
+
+  /** Stops polling and waits for polls in progress, at most `timeoutMs`. */
+  async stop(timeoutMs = 2000): Promise<void> {
+    this.stopped = true;
+    for (const loop of this.loops) clearTimeout(loop.timer);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.all(this.loops.map((l) => l.tick)), deadline]);
+    clearTimeout(timer);
+  }
+
+  private schedule(loop: DeviceLoop, delayMs: number): void {
+    if (this.stopped) return;
+    loop.timer = setTimeout(() => {
+      loop.tick = this.poll(loop);
+    }, delayMs);
+  }
+
+  private call<T>(loop: DeviceLoop, what: () => Promise<T>): Promise<T> {
+    if (loop.busy) return Promise.reject(new Error(`its previous call has not returned after ${this.pollTimeoutMs} ms`));
+    loop.busy = true;
+    const running = what().finally(() => (loop.busy = false));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.pollTimeoutMs} ms`)), this.pollTimeoutMs);
+    });
+    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private async poll(loop: DeviceLoop): Promise<void> {
+    const { clock, log } = this.opts;
+    const started = clock.now();
+    let samples: Sample[] | undefined;
+    try {
+      if (!loop.opened) {
+        await this.call(loop, () => loop.driver.open());
+        loop.opened = true;
+      }
+      samples = await this.call(loop, () => loop.driver.read());
+    } catch (err) {
+      this.failed(loop, err);
+    }
+    if (this.stopped) return;
+    if (samples) {
+      loop.failures = 0;
+      if (loop.offline) {
+        loop.offline = false;
+        log.info({ device: loop.id }, 'device online');
+        this.opts.onEvent({ type: 'device-online', device: loop.id, ts: clock.now() });
+      }
+      this.opts.onSamples(loop.id, samples);
+    }
+    const backoff = loop.failures >= this.offlineAfter;
+    const delay = backoff
+      ? Math.min(this.maxBackoffMs, loop.pollMs * 2 ** (loop.failures - this.offlineAfter))
+      : Math.max(0, started + loop.pollMs - clock.now());
+    this.schedule(loop, delay);
+  }
+
+  private failed(loop: DeviceLoop, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    loop.failures++;
+    this.opts.log.debug({ device: loop.id, failures: loop.failures, err: message }, loop.opened ? 'read failed' : 'open failed');
+    if (loop.failures === this.offlineAfter) {
+      loop.offline = true;
+      this.opts.log.warn({ device: loop.id, err: message }, 'device offline');
+      this.opts.onEvent({ type: 'device-offline', device: loop.id, ts: this.opts.clock.now(), error: message });
+    }
+  }
+}

@@ -1,0 +1,254 @@
+// The MQTT uplink (DESIGN.md, "Uplink"): presence, birth, and draining the outbox with a bounded
+// in-flight window, one broker connection at a time.
+//
+// mqtt.js's own reconnect and offline queue are switched off: its queue is unbounded memory and would
+// hold copies of what the outbox already keeps on disk. Each connection attempt is a fresh client; we
+// publish only while connected, and whatever was in flight when a connection drops goes back to the
+// outbox (release) to be sent again on the next one. The cloud drops duplicates by (pole, stream, seq).
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { topicFor, type JsonTopicKind } from '../contract/topics.js';
+import { PolegateError } from '../config/errors.js';
+import type { Clock, Logger } from '../drivers/sdk/types.js';
+import type { Outbox, OutboxBatch } from './outbox.js';
+import { batchPayload, statePayload } from './wire.js';
+
+export interface UplinkOptions {
+  pole: string;
+  /** Brokers in failover order. */
+  urls: string[];
+  username?: string;
+  password?: string;
+  tls?: { ca?: string; cert?: string; key?: string };
+  topicRoot: string;
+  keepaliveS?: number;
+  bootId: string;
+  /** The birth payload (JSON) as of now; called on every connect. */
+  birth: () => string;
+  clock: Clock;
+  log: Logger;
+  /** Messages published and not yet acknowledged, at most. */
+  window?: number;
+  maxReadings?: number;
+  /** Largest telemetry body, in bytes: keep it under the broker's maximum packet size. */
+  maxBytes?: number;
+  /** Reconnect backoff: first delay and cap, ms; each delay gets ±50 % jitter. */
+  backoffMs?: { min: number; max: number };
+}
+
+export interface SentInfo {
+  kind: OutboxBatch['kind'];
+  count: number;
+  seqFirst: number;
+  seqLast: number;
+}
+
+/** A broker URL fit for a log line: credentials in it are cut out. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+function readTlsFiles(tls: UplinkOptions['tls']): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {
+  const files: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
+  for (const name of ['ca', 'cert', 'key'] as const) {
+    const path = tls?.[name];
+    if (!path) continue;
+    try {
+      files[name] = readFileSync(path);
+    } catch (err) {
+      throw new PolegateError(`cannot read uplink.tls.${name} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Fix the path in the manifest or install the file.`, 'TLS_FILE', 2);
+    }
+  }
+  return files;
+}
+
+export class Uplink extends EventEmitter {
+  private client: MqttClient | undefined;
+  /** Identifies the current connection; callbacks of older connections are ignored. */
+  private generation = 0;
+  private connected = false;
+  private closing = false;
+  private urlIndex = 0;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Seqs below this were committed before the current connection: replayed backlog. */
+  private backlogMark = 0;
+  private readonly inFlight = new Set<OutboxBatch>();
+  private readonly tlsFiles: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
+  private readonly window: number;
+  private readonly limits: { maxReadings: number; maxBytes: number };
+
+  constructor(private readonly outbox: Outbox, private readonly opts: UplinkOptions) {
+    super();
+    if (opts.urls.length === 0) throw new PolegateError('uplink: set uplink.url or uplink.urls in the manifest', 'UPLINK_URL', 2);
+    this.tlsFiles = readTlsFiles(opts.tls);
+    this.window = opts.window ?? 32;
+    this.limits = { maxReadings: opts.maxReadings ?? 500, maxBytes: opts.maxBytes ?? 256 * 1024 };
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** The birth changed (a device described itself late): publish it again if connected. */
+  republishBirth(): void {
+    if (this.connected) this.client?.publish(this.topic('birth'), this.opts.birth(), { qos: 1, retain: true });
+  }
+
+  /** New messages were committed to the outbox. */
+  kick(): void {
+    this.pump();
+  }
+
+  private topic(kind: JsonTopicKind): string {
+    return topicFor(this.opts.topicRoot, this.opts.pole, kind);
+  }
+
+  private connect(): void {
+    const url = this.opts.urls[this.urlIndex % this.opts.urls.length]!;
+    const generation = ++this.generation;
+    const client = mqtt.connect(url, {
+      clientId: this.opts.pole,
+      // MQTT carries a password only with a user name; poles authenticate as their own id.
+      username: this.opts.username ?? (this.opts.password !== undefined ? this.opts.pole : undefined),
+      password: this.opts.password,
+      protocolVersion: 4,
+      clean: true,
+      keepalive: this.opts.keepaliveS ?? 30,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+      queueQoSZero: false,
+      ...this.tlsFiles,
+      will: { topic: this.topic('state'), payload: Buffer.from(statePayload(this.opts.pole, 'offline', this.opts.bootId, this.opts.clock.now())), qos: 1, retain: true },
+    });
+    this.client = client;
+    let wasConnected = false;
+    client.on('connect', () => {
+      if (generation !== this.generation) return;
+      wasConnected = true;
+      this.connected = true;
+      this.attempt = 0;
+      this.backlogMark = this.outbox.seqEnd;
+      client.publish(this.topic('state'), statePayload(this.opts.pole, 'online', this.opts.bootId, this.opts.clock.now()), { qos: 1, retain: true });
+      client.publish(this.topic('birth'), this.opts.birth(), { qos: 1, retain: true });
+      this.opts.log.info({ url: redactUrl(url) }, 'uplink connected');
+      this.emit('connected', redactUrl(url));
+      this.pump();
+    });
+    client.on('error', (err) => {
+      if (generation === this.generation) this.opts.log.warn({ url: redactUrl(url), err: err.message }, 'uplink error');
+    });
+    client.on('close', () => {
+      if (generation !== this.generation) return;
+      this.dropConnection(wasConnected ? 'connection closed' : `cannot connect to ${redactUrl(url)}`);
+      if (!wasConnected) this.urlIndex++;
+      this.scheduleRetry();
+    });
+  }
+
+  private dropConnection(reason: string): void {
+    const was = this.connected;
+    this.connected = false;
+    this.generation++;
+    for (const batch of this.inFlight) this.outbox.release(batch);
+    this.inFlight.clear();
+    this.client?.end(true);
+    this.client = undefined;
+    if (was) {
+      this.opts.log.warn({ reason }, 'uplink disconnected');
+      this.emit('disconnected', reason);
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.closing) return;
+    const { min, max } = this.opts.backoffMs ?? { min: 500, max: 30_000 };
+    const base = Math.min(max, min * 2 ** this.attempt++);
+    const delay = Math.round(base * (0.5 + Math.random()));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.connect();
+    }, delay);
+  }
+
+  private pump(): void {
+    const client = this.client;
+    if (!this.connected || !client) return;
+    const generation = this.generation;
+    while (this.inFlight.size < this.window) {
+      const batch = this.outbox.nextBatch(this.limits);
+      if (!batch) break;
+      this.inFlight.add(batch);
+      const payload = batchPayload(this.opts.pole, this.outbox.stream, batch, batch.seqLast < this.backlogMark);
+      client.publish(this.topic(batch.kind), payload, { qos: 1 }, (err) => this.onPuback(generation, batch, err));
+    }
+    if (this.inFlight.size === 0) this.emit('idle');
+  }
+
+  private onPuback(generation: number, batch: OutboxBatch, err: Error | undefined): void {
+    if (generation !== this.generation) return;
+    this.inFlight.delete(batch);
+    if (err) {
+      // Still connected but refused (e.g. too large for the broker): offer it again after a reconnect.
+      this.opts.log.warn({ kind: batch.kind, seqFirst: batch.seqFirst, err: err.message }, 'publish failed');
+      this.outbox.release(batch);
+      return;
+    }
+    this.outbox.ack(batch);
+    const sent: SentInfo = { kind: batch.kind, count: batch.count, seqFirst: batch.seqFirst, seqLast: batch.seqLast };
+    this.emit('sent', sent);
+    this.pump();
+  }
+
+  /** Waits until nothing is pending or in flight, at most `timeoutMs`; true when everything left. */
+  private flush(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.off('idle', onIdle);
+        this.off('disconnected', onDrop);
+        resolve(ok);
+      };
+      const onIdle = () => done(true);
+      const onDrop = () => done(false);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on('idle', onIdle);
+      this.on('disconnected', onDrop);
+      this.pump();
+    });
+  }
+
+  /** Sends what it can within `flushMs`, then marks the pole offline and disconnects. */
+  async close(flushMs = 2000): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    if (this.connected && client) {
+      await this.flush(flushMs);
+      if (this.connected) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, flushMs);
+          client.publish(this.topic('state'), statePayload(this.opts.pole, 'offline', this.opts.bootId, this.opts.clock.now()), { qos: 1, retain: true }, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        // A clean DISCONNECT: the broker discards the will, the retained offline state stays.
+        this.generation++;
+        this.connected = false;
+        await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      }
+    }
+    this.generation++;
+    this.connected = false;
+    for (const batch of this.inFlight) this.outbox.release(batch);
+    this.inFlight.clear();
+    this.client?.end(true);
+    this.client = undefined;
+  }
+}
