@@ -1,0 +1,76 @@
+// The MQTT broker (aedes 1.x, MQTT 3.1.1): authenticates every client, enforces the ACL, and
+// hands every accepted pole publish to the ingest pipeline before it is acknowledged.
+import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import type { Logger } from 'pino';
+import { parseTopic } from '../contract/topics.js';
+import { publishRefusal, subscribeRefusal, type Identity } from './acl.js';
+import type { Authenticator } from './auth.js';
+import type { Ingest } from './ingest.js';
+
+export interface BrokerOptions {
+  topicRoot: string;
+  auth: Authenticator;
+  ingest: Ingest;
+  log: Logger;
+  /** Larger publishes are refused (the client is disconnected, as MQTT 3.1.1 has no negative ack). */
+  maxPayloadBytes: number;
+}
+
+// MQTT 3.1.1 CONNACK return codes.
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+const IDENTIFIER_REJECTED = 2;
+
+function refusal(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+export async function createBroker(options: BrokerOptions): Promise<Aedes> {
+  const { topicRoot, auth, ingest, log } = options;
+  const identities = new WeakMap<Client, Identity>();
+
+  const authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void) => {
+    auth.client(client.id, username, password, client.conn).then((result) => {
+      if (result.ok) {
+        identities.set(client, result.identity);
+        return done(null, true);
+      }
+      log.warn({ clientId: client.id, username, reason: result.reason }, 'connection refused');
+      const code = result.badCredentials ? BAD_USERNAME_OR_PASSWORD : IDENTIFIER_REJECTED;
+      done(refusal(code, result.reason), null);
+    }, (err: Error) => {
+      log.error({ clientId: client.id, err: err.message }, 'authentication failed');
+      done(refusal(NOT_AUTHORIZED, 'authentication failed'), null);
+    });
+  };
+
+  const authorizePublish = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
+    // A null client is a will the broker publishes for a client gone from this node: trust the topic.
+    const who: Identity | undefined = client ? identities.get(client) : { kind: 'pole', id: parseTopic(topicRoot, packet.topic)?.pole ?? '' };
+    const clientId = client?.id ?? null;
+    const refuse = (reason: string) => {
+      log.warn({ clientId, topic: packet.topic, reason }, 'publish refused');
+      done(new Error(reason));
+    };
+    if (!who) return refuse('client is not authenticated');
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (payload.length > options.maxPayloadBytes) return refuse(`payload of ${payload.length} bytes is over the limit of ${options.maxPayloadBytes}`);
+    const reason = publishRefusal(who, topicRoot, packet.topic);
+    if (reason) return refuse(reason);
+    if (who.kind !== 'pole') return done(null);
+    ingest.accept(packet.topic, payload, who.id).then(() => done(null), (err: Error) => done(err));
+  };
+
+  const authorizeSubscribe = (client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void) => {
+    const who = identities.get(client);
+    const reason = who ? subscribeRefusal(who, topicRoot, sub.topic) : 'client is not authenticated';
+    if (!reason) return done(null, sub);
+    log.warn({ clientId: client.id, topic: sub.topic, reason }, 'subscription refused');
+    done(null, null);
+  };
+
+  const broker = await Aedes.createBroker({ authenticate, authorizePublish, authorizeSubscribe });
+  broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
+  broker.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
+  return broker;
+}

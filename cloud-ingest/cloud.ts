@@ -1,0 +1,110 @@
+// The cloud ingest service wired together: store, ingest pipeline, broker with its listeners,
+// and the HTTP API. `polegate cloud` and `polegate demo` start it through `startCloud`.
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { resolve } from 'node:path';
+import tls from 'node:tls';
+import { pino, type Logger } from 'pino';
+import type { CloudConfig } from '../config/cloud-schema.js';
+import { PolegateError } from '../config/errors.js';
+import { DEFAULT_TOPIC_ROOT } from '../contract/topics.js';
+import { Authenticator } from './auth.js';
+import { createBroker } from './broker.js';
+import { createHttpApi } from './http-api.js';
+import { Ingest } from './ingest.js';
+import { closeServer, listen } from './listen.js';
+import { PoleRegistryView } from './registry.js';
+import { SqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+/** Where the API listens when the config has no `http` key: this host only, as it may be open. */
+export const DEFAULT_HTTP = { host: '127.0.0.1', port: 8080 };
+/** Where MQTT and MQTTS listen when their `host` is not given. */
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+export interface StartCloudOptions {
+  config: CloudConfig;
+  /** Relative paths in the config (store, poles, TLS files) resolve here. */
+  dir: string;
+  log?: Logger;
+  /** The config file's name, for error messages (`mqtt.port in cloud.yaml`). */
+  configFile?: string;
+  maxPayloadBytes?: number;
+}
+
+export interface Cloud {
+  ports: { mqtt?: number; mqtts?: number; http: number };
+  store: Store;
+  /** The ingest pipeline's events: 'ingested', 'presence', 'dead-letter', 'command-result'. */
+  events: EventEmitter;
+  close(): Promise<void>;
+}
+
+function openStore(config: CloudConfig, dir: string): Store {
+  if (config.store.kind === 'postgres') {
+    throw new PolegateError('store.kind postgres is not available yet in this version; use { kind: sqlite, path: ./data/city.db }', 'STORE_UNSUPPORTED', 2);
+  }
+  return new SqliteStore(resolve(dir, config.store.path));
+}
+
+async function readTlsFile(dir: string, file: string, key: string): Promise<Buffer> {
+  try {
+    return await readFile(resolve(dir, file));
+  } catch (err) {
+    throw new PolegateError(`cannot read ${key} ${resolve(dir, file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check mqtts.${key} in the cloud config`, 'TLS_FILE_UNREADABLE', 2);
+  }
+}
+
+export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
+  const { config, dir } = options;
+  const log = options.log ?? pino({ name: 'polegate-cloud' });
+  const configName = options.configFile ?? 'the cloud config';
+  const topicRoot = config.topicRoot ?? DEFAULT_TOPIC_ROOT;
+  const cleanup: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  };
+
+  try {
+    const store = openStore(config, dir);
+    cleanup.push(() => store.close());
+    const registry = new PoleRegistryView(resolve(dir, config.poles), (err) => log.error({ file: config.poles, err: err.message }, 'pole registry unreadable; keeping the last good one'));
+    await registry.refresh();
+    const auth = new Authenticator({ registry, users: config.users ?? [], log });
+    const ingest = new Ingest({ store, topicRoot, log });
+    cleanup.push(() => ingest.close());
+    const broker = await createBroker({ topicRoot, auth, ingest, log, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES });
+    // The broker closes its clients first, so their wills reach ingest before the final flush.
+    cleanup.push(() => new Promise<void>((done) => broker.close(() => done())));
+
+    const ports: Cloud['ports'] = { http: 0 };
+    const serve = async (server: net.Server, key: 'mqtt' | 'mqtts' | 'http', host: string, port: number, hint: string) => {
+      const real = await listen(server, { host, port, origin: `${key}.port in ${configName}`, hint });
+      cleanup.push(() => closeServer(server));
+      ports[key] = real;
+      log.info({ [key]: `${host}:${real}` }, `${key} listening`);
+    };
+    if (config.mqtt) {
+      await serve(net.createServer(broker.handle), 'mqtt', config.mqtt.host ?? DEFAULT_HOST, config.mqtt.port, 'stop the other broker or choose another port');
+    }
+    if (config.mqtts) {
+      const m = config.mqtts;
+      const server = tls.createServer({
+        cert: await readTlsFile(dir, m.cert, 'cert'),
+        key: await readTlsFile(dir, m.key, 'key'),
+        ...(m.ca ? { ca: await readTlsFile(dir, m.ca, 'ca'), requestCert: true, rejectUnauthorized: m.requireClientCert ?? false } : {}),
+      }, broker.handle);
+      await serve(server, 'mqtts', m.host ?? DEFAULT_HOST, m.port, 'stop the other broker or choose another port');
+    }
+    if (config.ws) log.warn('ws (MQTT over WebSocket) is not supported yet; the ws key is ignored');
+    if (!auth.hasUsers) log.warn('no platform users in the config: the HTTP API is open to anyone who can reach it; add one with `polegate cloud add-user`');
+    const http = config.http ?? DEFAULT_HTTP;
+    await serve(createHttpApi({ store, auth, log }), 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
+    return { ports, store, events: ingest, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

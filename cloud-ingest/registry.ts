@@ -1,0 +1,78 @@
+// The pole registry file (poles.yaml): which poles may connect, and the scrypt hash of each
+// pole's secret. Written by `polegate cloud add-pole`, re-read by the broker when it changes.
+import { readFile, stat } from 'node:fs/promises';
+import { parseDocument, isSeq, YAMLSeq } from 'yaml';
+import type { PoleRegistry } from '../config/cloud-schema.js';
+import { PolegateError } from '../config/errors.js';
+import { loadPoleRegistry } from '../config/load-cloud-config.js';
+import { isPoleId } from '../contract/topics.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { newSecret, hashSecret } from './secrets.js';
+
+export type PoleEntry = PoleRegistry['poles'][number];
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PolegateError(`cannot read the pole registry ${file}: ${(err as Error).message}`, 'REGISTRY_UNREADABLE', 1);
+  }
+}
+
+/** Registers a pole: writes the hash of a new secret atomically (mode 0600 for a new file) and returns the secret. */
+export async function addPole(file: string, id: string): Promise<string> {
+  if (!isPoleId(id)) {
+    throw new PolegateError(`"${id}" is not a valid pole id: use 3 to 64 characters of a-z, 0-9 and -, starting with a letter or digit`, 'POLE_ID_INVALID', 2);
+  }
+  const registry = await loadPoleRegistry(file);
+  const text = (await readText(file)) ?? 'poles: []\n';
+  if (registry.poles.some((p) => p.id === id)) {
+    throw new PolegateError(`pole ${id} is already in ${file}; to issue a new secret, remove its entry first`, 'POLE_EXISTS', 2);
+  }
+  const secret = newSecret();
+  // Edit the document rather than re-serialise the value, so that an operator's comments survive.
+  const doc = parseDocument(text);
+  if (!isSeq(doc.get('poles'))) doc.set('poles', new YAMLSeq());
+  const poles = doc.get('poles') as YAMLSeq;
+  poles.flow = false;
+  poles.add(doc.createNode({ id, secretHash: await hashSecret(secret) }));
+  await writeFileAtomic(file, doc.toString({ lineWidth: 0 }), 'the pole registry');
+  return secret;
+}
+
+/**
+ * The registry as the broker sees it: re-read whenever the file's mtime or size changes, checked
+ * on each lookup (a stat per connect), so a pole added while the cloud runs can connect at once.
+ * A registry edited into an invalid state keeps the last good one and reports through `onError`.
+ */
+export class PoleRegistryView {
+  private poles = new Map<string, PoleEntry>();
+  private version = '';
+
+  constructor(readonly file: string, private readonly onError: (err: Error) => void) {}
+
+  async find(id: string): Promise<PoleEntry | undefined> {
+    await this.refresh();
+    return this.poles.get(id);
+  }
+
+  async refresh(): Promise<void> {
+    let version = 'missing';
+    try {
+      const s = await stat(this.file);
+      version = `${s.mtimeMs}:${s.size}:${s.ino}`;
+    } catch {
+      // a missing registry is an empty one
+    }
+    if (version === this.version) return;
+    // Remember the version even when the file is bad, so it is reported once, not on every connect.
+    this.version = version;
+    try {
+      const registry = await loadPoleRegistry(this.file);
+      this.poles = new Map(registry.poles.map((p) => [p.id, p]));
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+}

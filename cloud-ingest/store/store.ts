@@ -1,0 +1,128 @@
+// The city store as the ingest pipeline and the HTTP API see it. Async, so that a PostgreSQL
+// store can implement the same interface; every implementation passes
+// test/cloud-ingest/store-conformance.ts.
+import type { AlarmPayload, BirthPayload, EventPayload, Quality, ReadingValue, StatePayload, TelemetryPayload } from '../../contract/schemas.js';
+
+export interface BlobRecord {
+  pole: string;
+  /** Hex sha256 of `bytes`, already verified. */
+  sha256: string;
+  bytes: Buffer;
+}
+
+export interface DeadLetter {
+  /** The publishing pole (from the client identity), or null when unknown. */
+  pole: string | null;
+  topic: string;
+  reason: string;
+  /** The start of the payload only (see MAX_DEAD_LETTER_BYTES in ingest.ts). */
+  payload: Buffer;
+  /** Size of the whole payload in bytes. */
+  size: number;
+}
+
+/** Everything one flush of the ingest queue writes, in one transaction. */
+export interface IngestBatch {
+  /** Server time of the flush, epoch ms: lastSeen of every pole in the batch. */
+  receivedAt: number;
+  telemetry: TelemetryPayload[];
+  alarms: AlarmPayload[];
+  events: EventPayload[];
+  /** In arrival order: for each pole the last one wins (the broker orders a will before a reconnect). */
+  states: StatePayload[];
+  births: BirthPayload[];
+  blobs: BlobRecord[];
+  deadLetters: DeadLetter[];
+}
+
+/** Which parts of a batch were already in the store (dropped as duplicates by pole, stream, seq). */
+export interface BatchResult {
+  /** Per telemetry payload, in batch order: how many of its readings were duplicates. */
+  telemetryDuplicates: number[];
+  alarmDuplicates: boolean[];
+  eventDuplicates: boolean[];
+}
+
+export type Presence = 'online' | 'offline' | 'unknown';
+
+export interface PoleSummary {
+  id: string;
+  state: Presence;
+  /** Server time of the last message from the pole, epoch ms. */
+  lastSeen: number | null;
+  location: BirthPayload['location'] | null;
+  componentCode: string | null;
+  activeAlarms: number;
+}
+
+export interface LatestValue {
+  ts: number;
+  value: ReadingValue;
+  quality: Quality;
+}
+
+export interface MetricView {
+  name: string;
+  unit: string;
+  type: 'number' | 'boolean' | 'string';
+  latest: LatestValue | null;
+}
+
+export interface DeviceView {
+  id: string;
+  /** Null for a device that sent readings but is not in the pole's birth. */
+  driver: string | null;
+  model: string | null;
+  metrics: MetricView[];
+}
+
+export interface PoleDetail extends PoleSummary {
+  stateTs: number | null;
+  bootId: string | null;
+  birth: Pick<BirthPayload, 'ts' | 'bootId' | 'agent' | 'configHash'> | null;
+  devices: DeviceView[];
+}
+
+export interface SeriesQuery {
+  pole: string;
+  device: string;
+  metric: string;
+  /** Inclusive bounds, epoch ms. */
+  from: number;
+  to: number;
+  limit: number;
+}
+
+export type Point = LatestValue;
+
+export interface StoredDeadLetter extends DeadLetter {
+  id: number;
+  receivedAt: number;
+}
+
+export interface StoreCounts {
+  poles: number;
+  readings: number;
+  alarms: number;
+  events: number;
+  blobs: number;
+  deadLetters: number;
+}
+
+export interface Store {
+  writeBatch(batch: IngestBatch): Promise<BatchResult>;
+  listPoles(): Promise<PoleSummary[]>;
+  getPole(id: string): Promise<PoleDetail | undefined>;
+  /** Points in time order; undefined when the pole, device or metric is unknown. */
+  series(query: SeriesQuery): Promise<Point[] | undefined>;
+  /** Latest first. */
+  deadLetters(limit: number): Promise<StoredDeadLetter[]>;
+  blob(sha256: string): Promise<Buffer | undefined>;
+  counts(): Promise<StoreCounts>;
+  close(): Promise<void>;
+}
+
+/** An empty batch, to be filled by the ingest queue. */
+export function emptyBatch(receivedAt: number): IngestBatch {
+  return { receivedAt, telemetry: [], alarms: [], events: [], states: [], births: [], blobs: [], deadLetters: [] };
+}

@@ -1,0 +1,41 @@
+import t from 'tap';
+import { hashSecret, isSecretHash, newSecret, verifySecret } from '../../cloud-ingest/secrets.js';
+import { publishRefusal, subscribeRefusal } from '../../cloud-ingest/acl.js';
+
+t.test('secrets: hash, verify, and refuse malformed or expensive hashes', async (t) => {
+  const secret = newSecret();
+  t.match(secret, /^[A-Za-z0-9_-]{32}$/, '192 bits, URL-safe');
+  t.not(newSecret(), secret);
+  const hash = await hashSecret(secret);
+  t.match(hash, /^scrypt\$16384\$8\$1\$[^$]+\$[^$]+$/);
+  t.ok(isSecretHash(hash));
+  t.ok(await verifySecret(secret, hash));
+  t.notOk(await verifySecret(`${secret}x`, hash));
+  for (const bad of ['scrypt$1$8$1$a$b', 'bcrypt$x', `scrypt$${1 << 24}$8$1$${hash.split('$')[4]}$${hash.split('$')[5]}`, 'scrypt$16384$8$1$c2FsdA==$aGFzaA==']) {
+    t.notOk(await verifySecret(secret, bad), bad);
+    t.notOk(isSecretHash(bad));
+  }
+});
+
+t.test('acl: the rules in one table', async (t) => {
+  const pole = { kind: 'pole' as const, id: 'pole-a' };
+  const read = { kind: 'user' as const, name: 'v', role: 'read' as const };
+  const operate = { kind: 'user' as const, name: 'o', role: 'operate' as const };
+  const root = 'city/v1';
+  const allowed = (reason: string | undefined) => reason === undefined;
+  for (const kind of ['state', 'birth', 'telemetry', 'alarm', 'event', 'cmd/result', `blob/${'a'.repeat(64)}`]) {
+    t.ok(allowed(publishRefusal(pole, root, `${root}/pole-a/${kind}`)), kind);
+  }
+  t.notOk(allowed(publishRefusal(pole, root, `${root}/pole-a/cmd`)));
+  t.notOk(allowed(publishRefusal(pole, root, `${root}/pole-b/state`)));
+  t.notOk(allowed(publishRefusal(pole, root, 'elsewhere/x')));
+  t.ok(allowed(publishRefusal(operate, root, `${root}/pole-a/cmd`)));
+  t.notOk(allowed(publishRefusal(operate, root, `${root}/pole-a/state`)));
+  t.notOk(allowed(publishRefusal(read, root, `${root}/pole-a/cmd`)));
+  t.ok(allowed(subscribeRefusal(pole, root, `${root}/pole-a/cmd`)));
+  t.notOk(allowed(subscribeRefusal(pole, root, `${root}/+/cmd`)));
+  t.ok(allowed(subscribeRefusal(read, root, `${root}/#`)));
+  t.ok(allowed(subscribeRefusal(read, root, `${root}/+/alarm`)));
+  t.notOk(allowed(subscribeRefusal(read, root, '#')));
+  t.notOk(allowed(subscribeRefusal(read, root, 'city/v10/#')));
+});

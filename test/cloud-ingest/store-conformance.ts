@@ -1,0 +1,76 @@
+// The store conformance suite: every Store implementation (SQLite now, PostgreSQL next) must pass
+// it. Call it with a factory that returns a fresh, empty store.
+import type { Test } from 'tap';
+import { emptyBatch, type IngestBatch, type Store } from '../../cloud-ingest/store/store.js';
+import { birthPayload, reading, statePayload, telemetryPayload } from './fixture.js';
+
+export type StoreFactory = (t: Test) => Promise<Store>;
+
+function batch(fill: Partial<IngestBatch>, receivedAt = 1000): IngestBatch {
+  return { ...emptyBatch(receivedAt), ...fill };
+}
+
+export function storeConformance(t: Test, name: string, open: StoreFactory): void {
+  t.test(`${name}: readings are kept once per (pole, stream, seq)`, async (t) => {
+    const store = await open(t);
+    const first = telemetryPayload('pole-a', 's1', [reading(1), reading(2)]);
+    const overlap = telemetryPayload('pole-a', 's1', [reading(2), reading(3)]);
+    const otherStream = telemetryPayload('pole-a', 's2', [reading(1)]);
+    const otherPole = telemetryPayload('pole-b', 's1', [reading(1)]);
+    t.same((await store.writeBatch(batch({ telemetry: [first] }))).telemetryDuplicates, [0]);
+    t.same((await store.writeBatch(batch({ telemetry: [overlap, otherStream, otherPole, first] }))).telemetryDuplicates, [1, 0, 0, 2]);
+    t.equal((await store.counts()).readings, 5);
+  });
+
+  t.test(`${name}: series in time order within bounds and limit, values keep their type`, async (t) => {
+    const store = await open(t);
+    await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', [
+      reading(3), reading(1), reading(2, { quality: 'uncertain' }),
+      reading(4, { metric: 'fault', value: false, unit: '' }), reading(5, { metric: 'mode', value: 'auto', unit: '' }),
+    ])] }));
+    const q = { pole: 'pole-a', device: 'gas-1', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 };
+    t.same((await store.series({ ...q, metric: 'lel' }))!.map((p) => p.value), [0.1, 0.2, 0.3]);
+    t.same(await store.series({ ...q, metric: 'lel', from: 1_700_000_002_000, limit: 1 }), [{ ts: 1_700_000_002_000, value: 0.2, quality: 'uncertain' }]);
+    t.same((await store.series({ ...q, metric: 'fault' }))!.map((p) => p.value), [false]);
+    t.same((await store.series({ ...q, metric: 'mode' }))!.map((p) => p.value), ['auto']);
+    t.equal(await store.series({ ...q, metric: 'nope' }), undefined);
+    t.equal(await store.series({ ...q, pole: 'nope', metric: 'lel' }), undefined);
+  });
+
+  t.test(`${name}: birth, state and latest values make the pole view`, async (t) => {
+    const store = await open(t);
+    await store.writeBatch(batch({ births: [birthPayload('pole-a')], states: [statePayload('pole-a', 'online')] }, 1000));
+    await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', [reading(2), reading(1), reading(3, { device: 'extra-1', metric: 'x' })])] }, 2000));
+    await store.writeBatch(batch({ states: [statePayload('pole-a', 'online'), statePayload('pole-a', 'offline')] }, 3000));
+    const poles = await store.listPoles();
+    t.match(poles, [{ id: 'pole-a', state: 'offline', lastSeen: 3000, componentCode: '1101050101000123', location: { lat: 39.92, lon: 116.44, grid: '110105001001' }, activeAlarms: 0 }]);
+    const pole = (await store.getPole('pole-a'))!;
+    t.match(pole, { bootId: 'boot-1', birth: { bootId: 'boot-1', agent: { version: '0.1.0' }, configHash: 'abc' } });
+    t.match(pole.devices, [
+      { id: 'gas-1', driver: 'modbus', metrics: [{ name: 'lel', latest: { value: 0.2, ts: 1_700_000_002_000 } }, { name: 'fault', latest: null }] },
+      { id: 'extra-1', driver: null, metrics: [{ name: 'x', latest: { value: 0.3 } }] },
+    ]);
+    t.equal(await store.getPole('nope'), undefined);
+  });
+
+  t.test(`${name}: alarms are kept once and drive the active count; events, blobs and dead letters`, async (t) => {
+    const store = await open(t);
+    const alarm = (seq: number, state: 'raised' | 'cleared', ts: number) => ({ v: 1 as const, pole: 'pole-a', stream: 's1', seq, alarm: { id: 'a1', rule: 'gas-high', device: 'gas-1', metric: 'lel', state, severity: 'critical' as const, value: 25, ts } });
+    const event = { v: 1 as const, pole: 'pole-a', stream: 's1', seq: 9, event: { type: 'motion', device: 'cam-1', ts: 5 } };
+    t.same((await store.writeBatch(batch({ alarms: [alarm(1, 'raised', 10)], events: [event] }))).eventDuplicates, [false]);
+    t.equal((await store.listPoles())[0]!.activeAlarms, 1);
+    const again = await store.writeBatch(batch({ alarms: [alarm(1, 'raised', 10), alarm(2, 'cleared', 20)], events: [event] }));
+    t.same(again.alarmDuplicates, [true, false]);
+    t.same(again.eventDuplicates, [true]);
+    t.equal((await store.listPoles())[0]!.activeAlarms, 0);
+    await store.writeBatch(batch({ blobs: [{ pole: 'pole-a', sha256: 'ab'.repeat(32), bytes: Buffer.from('jpeg') }] }));
+    t.same(await store.blob('ab'.repeat(32)), Buffer.from('jpeg'));
+    t.equal(await store.blob('cd'.repeat(32)), undefined);
+    await store.writeBatch(batch({ deadLetters: [
+      { pole: 'pole-a', topic: 't/1', reason: 'first', payload: Buffer.from('x'), size: 1 },
+      { pole: null, topic: 't/2', reason: 'second', payload: Buffer.from('y'), size: 9 },
+    ] }, 4000));
+    t.match(await store.deadLetters(10), [{ reason: 'second', pole: null, size: 9, receivedAt: 4000 }, { reason: 'first', pole: 'pole-a' }]);
+    t.equal((await store.deadLetters(1)).length, 1);
+  });
+}
