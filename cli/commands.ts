@@ -1,6 +1,15 @@
 // The subcommands, one file each.
 import type { Command } from 'commander';
+import { register as registerEdge } from './edge.js';
+import { register as registerValidate } from './validate.js';
+import { register as registerCloud } from './cloud.js';
+import { register as registerSim } from './sim.js';
+import { register as registerDemo } from './demo.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerEdge(program);
+  registerValidate(program);
+  registerCloud(program);
+  registerSim(program);
+  registerDemo(program);
 }
