@@ -2,7 +2,8 @@
 // ingest, three simulated Modbus devices and one edge agent talk over real sockets through the same
 // code as in production; the live view is a platform subscriber on the topic tree. A scripted
 // scenario plays a gas leak, a pipe burst and an uplink cut with recovery.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import mqtt from 'mqtt';
@@ -20,8 +21,10 @@ import { DEFAULT_TOPIC_ROOT } from '../contract/index.js';
 import { preferPort } from './ports.js';
 import { describeMessage, bold } from './demo-view.js';
 import { stopSignal } from './run.js';
+import { PolegateError } from '../config/errors.js';
 
 const POLE = 'demo-pole-001';
+const MARKER = '.polegate-demo';
 const HOST = '127.0.0.1';
 /** When the uplink is cut, and for how long (ms after start). */
 const OUTAGE = { atMs: 70_000, forMs: 20_000 };
@@ -29,17 +32,45 @@ const OUTAGE = { atMs: 70_000, forMs: 20_000 };
 interface DemoOptions {
   dir: string;
   duration?: string;
+  mqttPort: string;
+  httpPort: string;
+}
+
+function durationMs(value: string): number {
+  const seconds = Number(value);
+  if (!(seconds > 0)) throw new PolegateError(`--duration must be a number of seconds above 0, not '${value}'`, 'BAD_ARGUMENT', 2);
+  return seconds * 1000;
+}
+
+function portOption(value: string, flag: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new PolegateError(`${flag} must be a TCP port from 0 to 65535 (0: any free port), not '${value}'`, 'BAD_ARGUMENT', 2);
+  return port;
+}
+
+/** The demo wipes its folder at start; it only ever wipes a folder it made itself. */
+async function freshDemoDir(dir: string): Promise<void> {
+  const marker = path.join(dir, MARKER);
+  const entries = await readdir(dir).catch(() => []);
+  if (entries.length > 0 && !existsSync(marker)) {
+    throw new PolegateError(`${dir} is not empty and was not made by \`polegate demo\`; choose another folder with --dir`, 'BAD_ARGUMENT', 2);
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(marker, 'polegate demo data; this folder is wiped at each `polegate demo`\n');
 }
 
 async function runDemo(opts: DemoOptions): Promise<void> {
+  const stopAfter = opts.duration === undefined ? undefined : durationMs(opts.duration);
+  const wantedMqtt = portOption(opts.mqttPort, '--mqtt-port');
+  const wantedHttp = portOption(opts.httpPort, '--http-port');
   const dir = path.resolve(opts.dir);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  await freshDemoDir(dir);
   const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination({ dest: path.join(dir, 'demo.log'), sync: false }));
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
-  const mqttPort = await preferPort(1883, HOST);
-  const httpPort = await preferPort(8080, HOST);
+  const mqttPort = await preferPort(wantedMqtt, HOST);
+  const httpPort = await preferPort(wantedHttp, HOST);
 
   // Cloud: registry with the demo pole, a platform user for the live view.
   const registry = path.join(dir, 'poles.yaml');
@@ -85,9 +116,9 @@ async function runDemo(opts: DemoOptions): Promise<void> {
 
   const moved = (p: { port: number; moved: boolean }, wanted: number) => (p.moved ? ` (port ${wanted} was taken, so ${p.port})` : '');
   say(bold('polegate demo — one pole, three sensors, one cloud'));
-  say(`  Cloud API    http://${HOST}:${cloud.ports.http}/api/poles${moved(httpPort, 8080)}`);
+  say(`  Cloud API    http://${HOST}:${cloud.ports.http}/api/poles${moved(httpPort, wantedHttp)}`);
   say(`               curl -u platform:${platformPassword} http://${HOST}:${cloud.ports.http}/api/poles/${POLE}`);
-  say(`  MQTT broker  mqtt://${HOST}:${cloud.ports.mqtt}${moved(mqttPort, 1883)}  (user platform, password above; topics ${DEFAULT_TOPIC_ROOT}/#)`);
+  say(`  MQTT broker  mqtt://${HOST}:${cloud.ports.mqtt}${moved(mqttPort, wantedMqtt)}  (user platform, password above; topics ${DEFAULT_TOPIC_ROOT}/#)`);
   say(`  Pole         ${POLE}, manifest ${path.relative(process.cwd(), manifestFile)}, data in ${path.relative(process.cwd(), dir) || '.'}`);
   say(`  Scenario     gas leak at +20 s, pipe burst at +45 s, uplink cut at +${OUTAGE.atMs / 1000} s for ${OUTAGE.forMs / 1000} s; Ctrl-C stops`);
 
@@ -102,9 +133,9 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     }, OUTAGE.atMs + OUTAGE.forMs),
   ];
 
-  const duration = opts.duration ? Number(opts.duration) * 1000 : undefined;
-  const stop = duration ? new Promise((resolve) => timers.push(setTimeout(resolve, duration))) : stopSignal();
-  await stop;
+  const stops: Promise<unknown>[] = [stopSignal()];
+  if (stopAfter !== undefined) stops.push(new Promise((resolve) => timers.push(setTimeout(resolve, durationMs(opts.duration!)))));
+  await Promise.race(stops);
   say('stopping…');
   for (const timer of timers) clearTimeout(timer);
   await agent.close();
@@ -147,5 +178,7 @@ export function register(program: Command): void {
     .description('Run cloud, simulated devices and an edge agent for one pole, with a live view (npm start)')
     .option('--dir <path>', 'where the demo keeps its data (wiped at start)', 'data/demo')
     .option('--duration <seconds>', 'stop by itself after this many seconds')
+    .option('--mqtt-port <port>', 'MQTT port to prefer (a free one when taken)', '1883')
+    .option('--http-port <port>', 'HTTP API port to prefer (a free one when taken)', '8080')
     .action((opts: DemoOptions) => runDemo(opts));
 }

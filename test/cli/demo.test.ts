@@ -1,0 +1,58 @@
+// `npm start` is the first thing a newcomer runs: the demo must come up with no set-up, show live
+// telemetry, play the gas leak to a critical alarm, and stop cleanly on Ctrl-C.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from '../helpers/wait.js';
+
+const cli = fileURLToPath(new URL('../../dist/cli/polegate.js', import.meta.url));
+
+function tempDir(t: { teardown(fn: () => unknown): void }): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'polegate-demo-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+t.test('the demo runs the whole system and plays the gas leak to an alarm', async (t) => {
+  const dir = path.join(tempDir(t), 'demo');
+  const demo = spawn(process.execPath, [cli, 'demo', '--dir', dir, '--mqtt-port', '0', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  demo.stdout.on('data', (d) => (out += d));
+  demo.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
+  t.teardown(() => demo.kill('SIGKILL'));
+
+  await waitFor('the API URL', () => /Cloud API +http:\/\/127\.0\.0\.1:\d+\/api\/poles/.test(out), 20_000);
+  const api = /curl -u (platform:\S+) (http:\/\/\S+)/.exec(out);
+  t.ok(api, 'prints a curl command with the platform credentials');
+  await waitFor('the pole online', () => out.includes('demo-pole-001 is online'), 20_000);
+  await waitFor('live telemetry with normalized units', () => /telemetry \d+.*pressure-1\.pressure=[\d.]+ kPa/.test(out), 20_000);
+
+  const [user, password] = api![1]!.split(':');
+  const res = await fetch(api![2]!, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+  t.equal(res.status, 200, 'the printed credentials open the API');
+  const pole = (await res.json()) as { state: string; devices: Array<{ id: string }> };
+  t.equal(pole.state, 'online');
+  t.same(pole.devices.map((d) => d.id).sort(), ['gas-1', 'level-1', 'pressure-1']);
+
+  await waitFor('the scripted gas leak to raise the critical alarm', () => out.includes('ALARM CRITICAL raised: gas-high on gas-1.lel'), 60_000);
+
+  demo.kill('SIGINT');
+  t.equal(await exited, 0, 'Ctrl-C stops everything and exits 0');
+  t.match(out, /stopped\./);
+  t.notMatch(out, /internal error|at .*\.js:\d+/, 'no stack traces');
+});
+
+t.test('the demo refuses to wipe a folder it did not make', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(path.join(dir, 'precious.txt'), 'keep me');
+  const demo = spawn(process.execPath, [cli, 'demo', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  demo.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((resolve) => demo.once('exit', (c) => resolve(c)));
+  t.equal(code, 2);
+  t.match(err, /is not empty and was not made by `polegate demo`; choose another folder with --dir/);
+});
