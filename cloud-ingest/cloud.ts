@@ -15,6 +15,7 @@ import { createHttpApi } from './http-api.js';
 import { Ingest } from './ingest.js';
 import { closeServer, listen } from './listen.js';
 import { PoleRegistryView } from './registry.js';
+import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -42,10 +43,8 @@ export interface Cloud {
   close(): Promise<void>;
 }
 
-function openStore(config: CloudConfig, dir: string): Store {
-  if (config.store.kind === 'postgres') {
-    throw new PolegateError('store.kind postgres is not available yet in this version; use { kind: sqlite, path: ./data/city.db }', 'STORE_UNSUPPORTED', 2);
-  }
+async function openStore(config: CloudConfig, dir: string, configName: string): Promise<Store> {
+  if (config.store.kind === 'postgres') return PostgresStore.open(config.store.url, `store.url in ${configName}`);
   return new SqliteStore(resolve(dir, config.store.path));
 }
 
@@ -68,7 +67,7 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
   };
 
   try {
-    const store = openStore(config, dir);
+    const store = await openStore(config, dir, configName);
     cleanup.push(() => store.close());
     const registry = new PoleRegistryView(resolve(dir, config.poles), (err) => log.error({ file: config.poles, err: err.message }, 'pole registry unreadable; keeping the last good one'));
     await registry.refresh();

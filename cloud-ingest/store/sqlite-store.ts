@@ -1,15 +1,20 @@
-// The embedded city store: one SQLite file (better-sqlite3, WAL). Exactly-once costs little
-// because names are interned to integer ids and readings live in a WITHOUT ROWID table keyed by
-// (stream_id, seq): within a stream seq only grows, so the key B-tree is appended to, and a
-// duplicate is an INSERT that changes nothing.
+// The embedded city store: one SQLite file (better-sqlite3, WAL). Names are interned to integer
+// ids, and readings live in one B-tree clustered by (series, ts), so a write is one append per
+// reading and /api/series is a range scan. Exactly-once does not need a second, unique index on
+// (stream, seq): each stream's stored seqs are kept as ranges (seq-ranges.ts), read and written
+// in the same transaction as the rows, so a duplicate is found with one lookup per payload.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Quality, ReadingValue } from '../../contract/schemas.js';
+import type { Reading } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
-import type { BatchResult, DeviceView, IngestBatch, LatestValue, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
+import { claimSeqs, type SeqRange } from './seq-ranges.js';
+import { QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, vtypeOf, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import type { BatchResult, IngestBatch, LatestValue, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
-// Dialect-neutral where cheap (ON CONFLICT … DO NOTHING / DO UPDATE … WHERE is also PostgreSQL's).
+/** Bumped when the layout changes; a file of another version is refused, not misread. */
+const LAYOUT_VERSION = 1;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS poles (
   id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, state TEXT, state_ts INTEGER, boot_id TEXT,
@@ -19,13 +24,14 @@ CREATE TABLE IF NOT EXISTS devices (
   PRIMARY KEY (pole_id, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS streams (
   id INTEGER PRIMARY KEY, pole_id INTEGER NOT NULL, name TEXT NOT NULL, UNIQUE (pole_id, name));
+CREATE TABLE IF NOT EXISTS seq_ranges (
+  stream_id INTEGER NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL, PRIMARY KEY (stream_id, lo)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, pole_id INTEGER NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL,
   unit TEXT NOT NULL, vtype INTEGER NOT NULL, UNIQUE (pole_id, device, metric));
 CREATE TABLE IF NOT EXISTS readings (
-  stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, series_id INTEGER NOT NULL, ts INTEGER NOT NULL,
-  value ANY, quality INTEGER NOT NULL, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS readings_by_series ON readings (series_id, ts);
+  series_id INTEGER NOT NULL, ts INTEGER NOT NULL, stream_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  value ANY, quality INTEGER NOT NULL, PRIMARY KEY (series_id, ts, stream_id, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest (
   series_id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, value ANY, quality INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS alarms (
@@ -45,10 +51,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   payload BLOB NOT NULL, size INTEGER NOT NULL, received_at INTEGER NOT NULL);
 `;
 
-const QUALITIES: Quality[] = ['good', 'uncertain', 'bad'];
-const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
-const VTYPES = ['number', 'boolean', 'string'] as const;
-type VType = 0 | 1 | 2;
+/** Readings per INSERT statement: one statement per 128 rows, not one call per row. */
+const ROWS_PER_INSERT = 128;
+const READING_COLUMNS = 6;
 
 interface Series {
   id: number;
@@ -56,44 +61,34 @@ interface Series {
   vtype: VType;
 }
 
-function vtypeOf(value: ReadingValue): VType {
-  return typeof value === 'number' ? 0 : typeof value === 'boolean' ? 1 : 2;
-}
-
-function decodeValue(value: unknown, vtype: number): ReadingValue {
-  return vtype === 1 ? value === 1 : (value as number | string);
-}
-
-function presence(state: string | null): PoleSummary['state'] {
-  return state === 'online' || state === 'offline' ? state : 'unknown';
-}
-
-interface PoleRow {
-  id: number;
-  name: string;
-  state: string | null;
-  state_ts: number | null;
-  boot_id: string | null;
-  last_seen: number | null;
-  birth: string | null;
-  component_code: string | null;
-  lat: number | null;
-  lon: number | null;
-  grid: string | null;
-  active: number;
-}
-
 const POLE_SELECT = `SELECT p.*, (SELECT count(*) FROM alarm_state a WHERE a.pole_id = p.id AND a.state = 'raised') AS active FROM poles p`;
 
-function summary(row: PoleRow): PoleSummary {
-  return {
-    id: row.name,
-    state: presence(row.state),
-    lastSeen: row.last_seen,
-    location: row.lat === null || row.lon === null ? null : { lat: row.lat, lon: row.lon, ...(row.grid === null ? {} : { grid: row.grid }) },
-    componentCode: row.component_code,
-    activeAlarms: row.active,
-  };
+function bySeq(readings: Reading[]): Reading[] {
+  for (let i = 1; i < readings.length; i++) {
+    if (readings[i]!.seq < readings[i - 1]!.seq) return [...readings].sort((a, b) => a.seq - b.seq);
+  }
+  return readings;
+}
+
+function openDatabase(path: string): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // WAL + NORMAL: a commit survives a process crash; an OS crash may lose the last commits,
+  // which poles then resend (their outbox waits for PUBACK, sent after our commit).
+  db.pragma('synchronous = NORMAL');
+  // Checkpoint every 64 MiB of WAL rather than 4 MiB: the series' last pages change in every
+  // commit, and fewer checkpoints copy each of them fewer times.
+  db.pragma('wal_autocheckpoint = 16384');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'readings'").get() as { n: number }).n === 0;
+  if (version !== LAYOUT_VERSION && !empty) {
+    db.close();
+    throw new Error(`it was written by another polegate version (layout ${version}, this one reads ${LAYOUT_VERSION}); move it away to start a new store`);
+  }
+  db.exec(SCHEMA);
+  db.pragma(`user_version = ${LAYOUT_VERSION}`);
+  return db;
 }
 
 export class SqliteStore implements Store {
@@ -102,17 +97,12 @@ export class SqliteStore implements Store {
   private readonly streamIds = new Map<number, Map<string, number>>();
   private readonly seriesByPole = new Map<number, Map<string, Map<string, Series>>>();
   private readonly sql;
+  private readonly insertStatements = new Map<number, Database.Statement>();
   private readonly write: (batch: IngestBatch) => BatchResult;
 
   constructor(readonly path: string) {
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      // WAL + NORMAL: a commit survives a process crash; an OS crash may lose the last commits,
-      // which poles then resend (their outbox waits for PUBACK, sent after our commit).
-      this.db.pragma('synchronous = NORMAL');
-      this.db.exec(SCHEMA);
+      this.db = openDatabase(path);
     } catch (err) {
       throw new PolegateError(`cannot open the SQLite store ${path}: ${(err as Error).message} (check store.path in the cloud config)`, 'STORE_UNAVAILABLE', 1);
     }
@@ -122,14 +112,17 @@ export class SqliteStore implements Store {
       insertStream: db.prepare('INSERT INTO streams (pole_id, name) VALUES (?, ?)'),
       insertSeries: db.prepare('INSERT INTO series (pole_id, device, metric, unit, vtype) VALUES (?, ?, ?, ?, ?)'),
       updateSeries: db.prepare('UPDATE series SET unit = ?, vtype = ? WHERE id = ?'),
-      insertReading: db.prepare('INSERT INTO readings (stream_id, seq, series_id, ts, value, quality) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      // Newest first from just past the seqs: the caller stops at the first range below them.
+      rangesBelow: db.prepare('SELECT lo, hi FROM seq_ranges WHERE stream_id = ? AND lo <= ? ORDER BY lo DESC'),
+      deleteRanges: db.prepare('DELETE FROM seq_ranges WHERE stream_id = ? AND lo >= ? AND lo <= ?'),
+      insertRange: db.prepare('INSERT INTO seq_ranges (stream_id, lo, hi) VALUES (?, ?, ?)'),
       upsertLatest: db.prepare(`INSERT INTO latest (series_id, ts, value, quality) VALUES (?, ?, ?, ?)
         ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, quality = excluded.quality WHERE excluded.ts >= latest.ts`),
       insertAlarm: db.prepare(`INSERT INTO alarms (stream_id, seq, pole_id, alarm_id, rule, device, metric, state, severity, value, threshold, ts, snapshot)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`),
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       upsertAlarmState: db.prepare(`INSERT INTO alarm_state (pole_id, alarm_id, state, severity, ts) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (pole_id, alarm_id) DO UPDATE SET state = excluded.state, severity = excluded.severity, ts = excluded.ts WHERE excluded.ts >= alarm_state.ts`),
-      insertEvent: db.prepare('INSERT INTO events (stream_id, seq, pole_id, type, device, ts, body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      insertEvent: db.prepare('INSERT INTO events (stream_id, seq, pole_id, type, device, ts, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       insertBlob: db.prepare('INSERT INTO blobs (sha256, pole_id, size, bytes, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       insertDeadLetter: db.prepare('INSERT INTO dead_letters (pole, topic, reason, payload, size, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
       updateState: db.prepare('UPDATE poles SET state = ?, state_ts = ?, boot_id = ? WHERE id = ?'),
@@ -151,6 +144,9 @@ export class SqliteStore implements Store {
   }
 
   private loadIds(): void {
+    this.poleIds.clear();
+    this.streamIds.clear();
+    this.seriesByPole.clear();
     for (const row of this.db.prepare('SELECT id, name FROM poles').all() as { id: number; name: string }[]) this.poleIds.set(row.name, row.id);
     for (const row of this.db.prepare('SELECT id, pole_id, name FROM streams').all() as { id: number; pole_id: number; name: string }[]) {
       this.streamsOf(row.pole_id).set(row.name, row.id);
@@ -207,6 +203,44 @@ export class SqliteStore implements Store {
     return series;
   }
 
+  /** Which of `seqs` (ascending) the stream did not have yet; records them as stored. */
+  private claim(streamId: number, seqs: number[]): boolean[] {
+    const first = seqs[0]!;
+    const touching: SeqRange[] = [];
+    for (const range of this.sql.rangesBelow.iterate(streamId, seqs[seqs.length - 1]! + 1) as IterableIterator<SeqRange>) {
+      if (range.hi < first - 1) break;
+      touching.unshift(range);
+    }
+    const { fresh, ranges } = claimSeqs(touching, seqs);
+    if (!fresh.includes(true)) return fresh;
+    if (touching.length > 0) this.sql.deleteRanges.run(streamId, touching[0]!.lo, touching[touching.length - 1]!.lo);
+    for (const r of ranges) this.sql.insertRange.run(streamId, r.lo, r.hi);
+    return fresh;
+  }
+
+  /** Inserts rows of READING_COLUMNS values, ROWS_PER_INSERT to a statement (cached per size). */
+  private insertReadings(groups: (number | string)[][]): void {
+    const values: (number | string)[] = [];
+    const insert = () => {
+      const rows = values.length / READING_COLUMNS;
+      let statement = this.insertStatements.get(rows);
+      if (!statement) {
+        const tuples = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ');
+        statement = this.db.prepare(`INSERT INTO readings (series_id, ts, stream_id, seq, value, quality) VALUES ${tuples}`);
+        this.insertStatements.set(rows, statement);
+      }
+      statement.run(values);
+      values.length = 0;
+    };
+    for (const group of groups) {
+      for (const value of group) {
+        values.push(value);
+        if (values.length === ROWS_PER_INSERT * READING_COLUMNS) insert();
+      }
+    }
+    if (values.length > 0) insert();
+  }
+
   private writeSync(batch: IngestBatch): BatchResult {
     const sql = this.sql;
     const seen = new Set<number>();
@@ -215,7 +249,6 @@ export class SqliteStore implements Store {
       seen.add(id);
       return id;
     };
-
     for (const birth of batch.births) {
       const id = pole(birth.pole);
       const { devices, ...rest } = birth;
@@ -225,41 +258,49 @@ export class SqliteStore implements Store {
     }
     for (const state of batch.states) sql.updateState.run(state.state, state.ts, state.bootId, pole(state.pole));
 
-    // Insert stream by stream in seq order, so the (stream_id, seq) B-tree sees appends.
-    const telemetry = batch.telemetry.map((payload, index) => ({ payload, index, stream: this.streamId(pole(payload.pole), payload.stream) }));
-    telemetry.sort((a, b) => a.stream - b.stream || a.payload.readings[0]!.seq - b.payload.readings[0]!.seq);
-    const telemetryDuplicates = new Array<number>(batch.telemetry.length).fill(0);
-    const latest = new Map<number, LatestValue & { raw: unknown }>();
-    for (const { payload, index, stream } of telemetry) {
-      const poleId = this.poleIds.get(payload.pole)!;
-      let duplicates = 0;
-      for (const r of payload.readings) {
-        const vtype = vtypeOf(r.value);
-        const series = this.seriesFor(poleId, r.device, r.metric, r.unit, vtype);
-        const raw = vtype === 1 ? (r.value ? 1 : 0) : r.value;
-        if (sql.insertReading.run(stream, r.seq, series.id, r.ts, raw, QUALITY_CODE[r.quality]).changes === 0) {
-          duplicates++;
-          continue;
+    const telemetryDuplicates = batch.telemetry.map(() => 0);
+    const latest = new Map<number, LatestValue & { raw: number | string }>();
+    // Fresh readings grouped by series: inserted series by series, they land on a few adjacent
+    // pages of the (series, ts) B-tree instead of hopping across it.
+    const bySeries = new Map<number, (number | string)[]>();
+    batch.telemetry.forEach((payload, index) => {
+      const poleId = pole(payload.pole);
+      const stream = this.streamId(poleId, payload.stream);
+      const readings = bySeq(payload.readings);
+      const fresh = this.claim(stream, readings.map((r) => r.seq));
+      readings.forEach((r, i) => {
+        if (!fresh[i]) {
+          telemetryDuplicates[index]!++;
+          return;
         }
+        const series = this.seriesFor(poleId, r.device, r.metric, r.unit, vtypeOf(r.value));
+        const raw = encodeValue(r.value);
+        let rows = bySeries.get(series.id);
+        if (!rows) bySeries.set(series.id, (rows = []));
+        rows.push(series.id, r.ts, stream, r.seq, raw, QUALITY_CODE[r.quality]);
         const last = latest.get(series.id);
         if (!last || r.ts >= last.ts) latest.set(series.id, { ts: r.ts, value: r.value, quality: r.quality, raw });
-      }
-      telemetryDuplicates[index] = duplicates;
-    }
+      });
+    });
+    this.insertReadings([...bySeries.keys()].sort((a, b) => a - b).map((id) => bySeries.get(id)!));
     for (const [seriesId, l] of latest) sql.upsertLatest.run(seriesId, l.ts, l.raw, QUALITY_CODE[l.quality]);
 
     const alarmDuplicates = batch.alarms.map((m) => {
       const poleId = pole(m.pole);
+      const stream = this.streamId(poleId, m.stream);
+      if (!this.claim(stream, [m.seq])[0]) return true;
       const a = m.alarm;
-      const value = typeof a.value === 'boolean' ? (a.value ? 1 : 0) : a.value;
-      const stored = sql.insertAlarm.run(this.streamId(poleId, m.stream), m.seq, poleId, a.id, a.rule, a.device, a.metric, a.state, a.severity, value, a.threshold ?? null, a.ts, a.snapshot ?? null).changes > 0;
-      if (stored) sql.upsertAlarmState.run(poleId, a.id, a.state, a.severity, a.ts);
-      return !stored;
+      sql.insertAlarm.run(stream, m.seq, poleId, a.id, a.rule, a.device, a.metric, a.state, a.severity, encodeValue(a.value), a.threshold ?? null, a.ts, a.snapshot ?? null);
+      sql.upsertAlarmState.run(poleId, a.id, a.state, a.severity, a.ts);
+      return false;
     });
     const eventDuplicates = batch.events.map((m) => {
       const poleId = pole(m.pole);
+      const stream = this.streamId(poleId, m.stream);
+      if (!this.claim(stream, [m.seq])[0]) return true;
       const e = m.event;
-      return sql.insertEvent.run(this.streamId(poleId, m.stream), m.seq, poleId, e.type, e.device ?? null, e.ts, JSON.stringify(e)).changes === 0;
+      sql.insertEvent.run(stream, m.seq, poleId, e.type, e.device ?? null, e.ts, JSON.stringify(e));
+      return false;
     });
     for (const b of batch.blobs) sql.insertBlob.run(b.sha256, pole(b.pole), b.bytes.length, b.bytes, batch.receivedAt);
     for (const d of batch.deadLetters) sql.insertDeadLetter.run(d.pole, d.topic, d.reason, d.payload, d.size, batch.receivedAt);
@@ -268,37 +309,23 @@ export class SqliteStore implements Store {
   }
 
   async writeBatch(batch: IngestBatch): Promise<BatchResult> {
-    return this.write(batch);
+    try {
+      return this.write(batch);
+    } catch (err) {
+      // The rollback took back any pole, stream or series this batch created: forget their ids.
+      this.loadIds();
+      throw err;
+    }
   }
 
   async listPoles(): Promise<PoleSummary[]> {
-    return (this.sql.listPoles.all() as PoleRow[]).map(summary);
+    return (this.sql.listPoles.all() as PoleRow[]).map(poleSummary);
   }
 
   async getPole(id: string): Promise<PoleDetail | undefined> {
     const row = this.sql.getPole.get(id) as PoleRow | undefined;
     if (!row) return undefined;
-    const devices = new Map<string, DeviceView>();
-    for (const d of this.sql.devices.all(row.id) as { id: string; driver: string; model: string | null; metrics: string }[]) {
-      const metrics = (JSON.parse(d.metrics) as Omit<DeviceView['metrics'][number], 'latest'>[]).map((m) => ({ ...m, latest: null }));
-      devices.set(d.id, { id: d.id, driver: d.driver, model: d.model, metrics });
-    }
-    type SeriesRow = { device: string; metric: string; unit: string; vtype: VType; ts: number | null; value: unknown; quality: number | null };
-    for (const s of this.sql.poleSeries.all(row.id) as SeriesRow[]) {
-      let device = devices.get(s.device);
-      if (!device) devices.set(s.device, (device = { id: s.device, driver: null, model: null, metrics: [] }));
-      let metric = device.metrics.find((m) => m.name === s.metric);
-      if (!metric) device.metrics.push((metric = { name: s.metric, unit: s.unit, type: VTYPES[s.vtype], latest: null }));
-      if (s.ts !== null) metric.latest = { ts: s.ts, value: decodeValue(s.value, s.vtype), quality: QUALITIES[s.quality!]! };
-    }
-    const birth = row.birth === null ? null : (JSON.parse(row.birth) as PoleDetail['birth'] & object);
-    return {
-      ...summary(row),
-      stateTs: row.state_ts,
-      bootId: row.boot_id,
-      birth: birth && { ts: birth.ts, bootId: birth.bootId, agent: birth.agent, configHash: birth.configHash },
-      devices: [...devices.values()],
-    };
+    return poleDetail(row, this.sql.devices.all(row.id) as DeviceRow[], this.sql.poleSeries.all(row.id) as SeriesRow[]);
   }
 
   async series(query: SeriesQuery): Promise<Point[] | undefined> {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { nextEvent, waitFor } from '../helpers/wait.js';
 import { startCloud } from '../../cloud-ingest/cloud.js';
+import { freePort } from '../helpers/mosquitto.js';
 import { startTestCloud, connect, tempDir, getJson } from './fixture.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'cli', 'polegate.ts');
@@ -103,4 +104,15 @@ t.test('HTTP API is open when no users are configured, and the cloud says so', a
   const tc = await startTestCloud(t, { users: [] });
   t.equal((await getJson(`${tc.http}/api/poles`)).status, 200);
   t.ok(tc.lines.some((l) => l.includes('no platform users')));
+});
+
+t.test('an unreachable PostgreSQL store stops polegate cloud with one line naming host:port, not the password', async (t) => {
+  const port = await freePort();
+  const dir = tempDir(t);
+  const config = join(dir, 'cloud.yaml');
+  writeFileSync(config, `mqtt: { host: 127.0.0.1, port: 0 }\nhttp: { host: 127.0.0.1, port: 0 }\nstore: { kind: postgres, url: "postgres://city:s3cret-pw@127.0.0.1:${port}/city" }\npoles: ./poles.yaml\n`);
+  const { code, stdout, stderr } = await polegate(['cloud', '--config', config]).done;
+  t.equal(code, 1);
+  t.match(stderr, new RegExp(`^polegate: cannot use the PostgreSQL store at 127\\.0\\.0\\.1:${port} \\(store\\.url in cloud\\.yaml\\): .*ECONNREFUSED.* — check that PostgreSQL runs there and accepts this user and database\\n$`));
+  t.notMatch(stderr + stdout, /s3cret-pw/);
 });

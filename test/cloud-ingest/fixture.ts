@@ -45,9 +45,11 @@ export interface TestCloud {
   lines: string[];
   url: string;
   http: string;
+  /** As started, for a restart on the same dir and store. */
+  config: CloudConfig;
 }
 
-export async function startTestCloud(t: Tap, opts: { poles?: string[]; users?: { username: string; role: 'read' | 'operate' }[]; maxPayloadBytes?: number } = {}): Promise<TestCloud> {
+export async function startTestCloud(t: Tap, opts: { poles?: string[]; users?: { username: string; role: 'read' | 'operate' }[]; maxPayloadBytes?: number; store?: CloudConfig['store'] } = {}): Promise<TestCloud> {
   const dir = tempDir(t);
   const registry = join(dir, 'poles.yaml');
   const secrets: Record<string, string> = {};
@@ -63,13 +65,13 @@ export async function startTestCloud(t: Tap, opts: { poles?: string[]; users?: {
     topicRoot: ROOT,
     mqtt: { host: '127.0.0.1', port: 0 },
     http: { host: '127.0.0.1', port: 0 },
-    store: { kind: 'sqlite', path: './data/city.db' },
+    store: opts.store ?? { kind: 'sqlite', path: './data/city.db' },
     poles: './poles.yaml',
     users: userEntries,
   };
   const cloud = await startCloud({ config, dir, log, configFile: 'cloud.yaml', maxPayloadBytes: opts.maxPayloadBytes });
   t.teardown(() => cloud.close());
-  return { cloud, dir, registry, secrets, users, lines, url: `mqtt://127.0.0.1:${cloud.ports.mqtt}`, http: `http://127.0.0.1:${cloud.ports.http}` };
+  return { cloud, dir, registry, secrets, users, lines, url: `mqtt://127.0.0.1:${cloud.ports.mqtt}`, http: `http://127.0.0.1:${cloud.ports.http}`, config };
 }
 
 /** Connects, resolving on CONNACK; rejects with the broker's refusal. */

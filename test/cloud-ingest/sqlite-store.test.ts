@@ -1,5 +1,6 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { SqliteStore } from '../../cloud-ingest/store/sqlite-store.js';
 import { storeConformance } from './store-conformance.js';
@@ -28,4 +29,12 @@ t.test('sqlite: an unusable path is one clear error', async (t) => {
   const notADir = join(tempDir(t), 'file');
   writeFileSync(notADir, '');
   t.throws(() => new SqliteStore(join(notADir, 'city.db')), { name: 'PolegateError', code: 'STORE_UNAVAILABLE', message: /cannot open the SQLite store .*file\/city.db/ });
+});
+
+t.test('sqlite: a file of another store layout is refused, not misread', async (t) => {
+  const file = join(tempDir(t), 'old.db');
+  const old = new Database(file);
+  old.exec('CREATE TABLE readings (stream_id INTEGER, seq INTEGER, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID');
+  old.close();
+  t.throws(() => new SqliteStore(file), { code: 'STORE_UNAVAILABLE', message: /old\.db: it was written by another polegate version \(layout 0, this one reads 1\); move it away/ });
 });

@@ -1,5 +1,5 @@
-// The store conformance suite: every Store implementation (SQLite now, PostgreSQL next) must pass
-// it. Call it with a factory that returns a fresh, empty store.
+// The store conformance suite: every Store implementation (SQLite, PostgreSQL) must pass it.
+// Call it with a factory that returns a fresh, empty store.
 import type { Test } from 'tap';
 import { emptyBatch, type IngestBatch, type Store } from '../../cloud-ingest/store/store.js';
 import { birthPayload, reading, statePayload, telemetryPayload } from './fixture.js';
@@ -20,6 +20,42 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     t.same((await store.writeBatch(batch({ telemetry: [first] }))).telemetryDuplicates, [0]);
     t.same((await store.writeBatch(batch({ telemetry: [overlap, otherStream, otherPole, first] }))).telemetryDuplicates, [1, 0, 0, 2]);
     t.equal((await store.counts()).readings, 5);
+  });
+
+  t.test(`${name}: seq is unique per (pole, stream) across readings, alarms and events, and within a payload`, async (t) => {
+    const store = await open(t);
+    const alarm = { v: 1 as const, pole: 'pole-a', stream: 's1', seq: 5, alarm: { id: 'a1', rule: 'r', device: 'gas-1', metric: 'lel', state: 'raised' as const, severity: 'major' as const, value: 1, ts: 1 } };
+    const event = { v: 1 as const, pole: 'pole-a', stream: 's1', seq: 6, event: { type: 'motion', ts: 2 } };
+    await store.writeBatch(batch({ alarms: [alarm], events: [event] }));
+    const result = await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', [reading(4), reading(5), reading(6), reading(7), reading(7, { value: 99 })])] }));
+    t.same(result.telemetryDuplicates, [3]);
+    t.same((await store.writeBatch(batch({ events: [{ ...event, seq: 4 }] }))).eventDuplicates, [true]);
+    const points = await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 });
+    t.same(points!.map((p) => p.value), [0.4, 0.7]);
+  });
+
+  t.test(`${name}: a batch that fails stores nothing, and its resend is stored whole`, async (t) => {
+    const store = await open(t);
+    const telemetry = [telemetryPayload('pole-new', 's1', [reading(1), reading(2)])];
+    // A dead letter without a topic breaks a NOT NULL column, after the readings were written.
+    const broken = { pole: null, topic: null, reason: 'x', payload: Buffer.from('x'), size: 1 } as unknown as IngestBatch['deadLetters'][number];
+    await t.rejects(store.writeBatch(batch({ telemetry, deadLetters: [broken] })));
+    t.same(await store.listPoles(), []);
+    t.same((await store.writeBatch(batch({ telemetry }))).telemetryDuplicates, [0]);
+    await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-other', 's1', [reading(1)])] }));
+    t.same((await store.listPoles()).map((p) => p.id), ['pole-new', 'pole-other']);
+    t.equal((await store.series({ pole: 'pole-new', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 }))!.length, 2);
+    t.equal((await store.counts()).readings, 3);
+  });
+
+  t.test(`${name}: large batches keep every reading once, in several statements`, async (t) => {
+    const store = await open(t);
+    const many = (from: number, n: number) => Array.from({ length: n }, (_, i) => reading(from + i, { metric: `m${(from + i) % 7}` }));
+    t.same((await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', many(0, 700)), telemetryPayload('pole-a', 's2', many(0, 300))] }))).telemetryDuplicates, [0, 0]);
+    t.same((await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', many(650, 400))] }))).telemetryDuplicates, [50]);
+    t.equal((await store.counts()).readings, 1350);
+    const m3 = await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'm3', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 });
+    t.equal(m3!.length, 150 + 43);
   });
 
   t.test(`${name}: series in time order within bounds and limit, values keep their type`, async (t) => {

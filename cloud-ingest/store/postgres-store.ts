@@ -1,0 +1,313 @@
+// The production city store: PostgreSQL through a `pg` pool, shared by every cloud node. The tables
+// live in the database and search_path the URL names, created at start (idempotent, under an
+// advisory lock so that nodes starting together do not race). A batch is one transaction; readings
+// go in as arrays (unnest), and duplicates are dropped by the (stream, seq) primary key with
+// ON CONFLICT DO NOTHING, RETURNING what was kept so that the dropped ones can be counted.
+import pg from 'pg';
+import { PolegateError } from '../../config/errors.js';
+import { QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, vtypeOf, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS poles (
+  id SERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, state TEXT, state_ts BIGINT, boot_id TEXT,
+  last_seen BIGINT, birth TEXT, component_code TEXT, lat DOUBLE PRECISION, lon DOUBLE PRECISION, grid TEXT);
+CREATE TABLE IF NOT EXISTS devices (
+  pole_id INTEGER NOT NULL, id TEXT NOT NULL, driver TEXT NOT NULL, model TEXT, metrics TEXT NOT NULL, PRIMARY KEY (pole_id, id));
+CREATE TABLE IF NOT EXISTS streams (id SERIAL PRIMARY KEY, pole_id INTEGER NOT NULL, name TEXT NOT NULL, UNIQUE (pole_id, name));
+CREATE TABLE IF NOT EXISTS series (
+  id SERIAL PRIMARY KEY, pole_id INTEGER NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL,
+  unit TEXT NOT NULL, vtype SMALLINT NOT NULL, UNIQUE (pole_id, device, metric));
+CREATE TABLE IF NOT EXISTS readings (
+  stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, series_id INTEGER NOT NULL, ts BIGINT NOT NULL,
+  num DOUBLE PRECISION, str TEXT, quality SMALLINT NOT NULL, PRIMARY KEY (stream_id, seq));
+CREATE INDEX IF NOT EXISTS readings_by_series ON readings (series_id, ts);
+CREATE TABLE IF NOT EXISTS latest (
+  series_id INTEGER PRIMARY KEY, ts BIGINT NOT NULL, num DOUBLE PRECISION, str TEXT, quality SMALLINT NOT NULL);
+CREATE TABLE IF NOT EXISTS alarms (
+  stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL,
+  rule TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
+  num DOUBLE PRECISION, str TEXT, threshold DOUBLE PRECISION, ts BIGINT NOT NULL, snapshot TEXT, PRIMARY KEY (stream_id, seq));
+CREATE TABLE IF NOT EXISTS alarm_state (
+  pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL, ts BIGINT NOT NULL,
+  PRIMARY KEY (pole_id, alarm_id));
+CREATE TABLE IF NOT EXISTS events (
+  stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, pole_id INTEGER NOT NULL, type TEXT NOT NULL, device TEXT,
+  ts BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (stream_id, seq));
+CREATE TABLE IF NOT EXISTS blobs (
+  sha256 TEXT PRIMARY KEY, pole_id INTEGER NOT NULL, size INTEGER NOT NULL, bytes BYTEA NOT NULL, received_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  id BIGSERIAL PRIMARY KEY, pole TEXT, topic TEXT NOT NULL, reason TEXT NOT NULL,
+  payload BYTEA NOT NULL, size INTEGER NOT NULL, received_at BIGINT NOT NULL);
+`;
+
+// A seq is unique per stream across readings, alarms and events: each insert also looks in the
+// other two tables (by their primary keys).
+const NOT_A_READING = 'NOT EXISTS (SELECT 1 FROM readings r WHERE r.stream_id = m.stream_id AND r.seq = m.seq)';
+const NOT_AN_ALARM = 'NOT EXISTS (SELECT 1 FROM alarms a WHERE a.stream_id = m.stream_id AND a.seq = m.seq)';
+const NOT_AN_EVENT = 'NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = m.stream_id AND e.seq = m.seq)';
+
+const SQL = {
+  pole: 'INSERT INTO poles (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id',
+  stream: 'INSERT INTO streams (pole_id, name) VALUES ($1, $2) ON CONFLICT (pole_id, name) DO UPDATE SET name = excluded.name RETURNING id',
+  series: `INSERT INTO series (pole_id, device, metric, unit, vtype) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (pole_id, device, metric) DO UPDATE SET unit = excluded.unit, vtype = excluded.vtype RETURNING id`,
+  readings: `INSERT INTO readings (stream_id, seq, series_id, ts, num, str, quality)
+    SELECT * FROM unnest($1::int[], $2::bigint[], $3::int[], $4::bigint[], $5::float8[], $6::text[], $7::smallint[]) AS m(stream_id, seq, series_id, ts, num, str, quality)
+    WHERE ${NOT_AN_ALARM} AND ${NOT_AN_EVENT}
+    ON CONFLICT DO NOTHING RETURNING stream_id, seq`,
+  latest: `INSERT INTO latest (series_id, ts, num, str, quality)
+    SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[], $4::text[], $5::smallint[])
+    ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, num = excluded.num, str = excluded.str, quality = excluded.quality WHERE excluded.ts >= latest.ts`,
+  alarm: `INSERT INTO alarms (stream_id, seq, pole_id, alarm_id, rule, device, metric, state, severity, num, str, threshold, ts, snapshot)
+    SELECT * FROM (SELECT $1::int AS stream_id, $2::bigint AS seq, $3::int, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
+      $10::float8, $11::text, $12::float8, $13::bigint, $14::text) AS m
+    WHERE ${NOT_A_READING} AND ${NOT_AN_EVENT} ON CONFLICT DO NOTHING RETURNING 1`,
+  alarmState: `INSERT INTO alarm_state (pole_id, alarm_id, state, severity, ts) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (pole_id, alarm_id) DO UPDATE SET state = excluded.state, severity = excluded.severity, ts = excluded.ts WHERE excluded.ts >= alarm_state.ts`,
+  event: `INSERT INTO events (stream_id, seq, pole_id, type, device, ts, body)
+    SELECT * FROM (SELECT $1::int AS stream_id, $2::bigint AS seq, $3::int, $4::text, $5::text, $6::bigint, $7::text) AS m
+    WHERE ${NOT_A_READING} AND ${NOT_AN_ALARM} ON CONFLICT DO NOTHING RETURNING 1`,
+  blob: 'INSERT INTO blobs (sha256, pole_id, size, bytes, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+  deadLetter: 'INSERT INTO dead_letters (pole, topic, reason, payload, size, received_at) VALUES ($1, $2, $3, $4, $5, $6)',
+  state: 'UPDATE poles SET state = $1, state_ts = $2, boot_id = $3 WHERE id = $4',
+  birth: 'UPDATE poles SET birth = $1, component_code = $2, lat = $3, lon = $4, grid = $5 WHERE id = $6',
+  deleteDevices: 'DELETE FROM devices WHERE pole_id = $1',
+  device: 'INSERT INTO devices (pole_id, id, driver, model, metrics) VALUES ($1, $2, $3, $4, $5)',
+  touch: 'UPDATE poles SET last_seen = $1 WHERE id = ANY($2::int[])',
+  poleSelect: `SELECT p.*, (SELECT count(*) FROM alarm_state a WHERE a.pole_id = p.id AND a.state = 'raised') AS active FROM poles p`,
+};
+
+/** Epoch ms and counts are BIGINT: JavaScript numbers hold them exactly (below 2^53). */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** number | string as the (num, str) column pair. */
+function columns(value: number | string): [number | null, string | null] {
+  return typeof value === 'number' ? [value, null] : [null, value];
+}
+
+/** host:port of a URL, for messages: never its user or password. */
+export function postgresTarget(url: URL): string {
+  return `${url.hostname || 'localhost'}:${url.port || 5432}`;
+}
+
+interface SeriesId {
+  id: number;
+  unit: string;
+  vtype: VType;
+}
+
+export class PostgresStore implements Store {
+  // Ids interned by this node; another node may create rows too, so a miss asks the database.
+  private readonly poleIds = new Map<string, number>();
+  private readonly streamIds = new Map<string, number>();
+  private readonly seriesIds = new Map<string, SeriesId>();
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Connects and creates the tables; one clear error, naming host:port, when it cannot. */
+  static async open(url: string, origin = 'store.url in the cloud config'): Promise<PostgresStore> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new PolegateError(`${origin} is not a valid postgres:// URL`, 'STORE_URL_INVALID', 2);
+    }
+    const pool = new pg.Pool({ connectionString: url, types, max: 4, connectionTimeoutMillis: 10_000 });
+    // An idle client whose connection dropped is replaced on next use; the query that needs it
+    // reports the failure. Without a listener the pool's error would end the process.
+    pool.on('error', () => {});
+    try {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query("SELECT pg_advisory_xact_lock(hashtext('polegate-schema'))");
+        await client.query(SCHEMA);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      await pool.end();
+      const password = decodeURIComponent(parsed.password);
+      const reason = (err as Error).message || (err as NodeJS.ErrnoException).code || 'unknown error';
+      throw new PolegateError(
+        `cannot use the PostgreSQL store at ${postgresTarget(parsed)} (${origin}): ${password ? reason.split(password).join('***') : reason} — check that PostgreSQL runs there and accepts this user and database`,
+        'STORE_UNAVAILABLE',
+        1,
+      );
+    }
+    return new PostgresStore(pool);
+  }
+
+  private async poleId(db: pg.PoolClient, name: string): Promise<number> {
+    let id = this.poleIds.get(name);
+    if (id === undefined) {
+      id = ((await db.query(SQL.pole, [name])).rows[0] as { id: number }).id;
+      this.poleIds.set(name, id);
+    }
+    return id;
+  }
+
+  private async streamId(db: pg.PoolClient, poleId: number, name: string): Promise<number> {
+    const key = `${poleId}\u0000${name}`;
+    let id = this.streamIds.get(key);
+    if (id === undefined) {
+      id = ((await db.query(SQL.stream, [poleId, name])).rows[0] as { id: number }).id;
+      this.streamIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** Synchronous when the series is known with this unit and type: once per reading, no await. */
+  private seriesId(db: pg.PoolClient, poleId: number, device: string, metric: string, unit: string, vtype: VType): number | Promise<number> {
+    const key = `${poleId}\u0000${device}\u0000${metric}`;
+    const known = this.seriesIds.get(key);
+    return known && known.unit === unit && known.vtype === vtype ? known.id : this.newSeries(db, key, poleId, device, metric, unit, vtype);
+  }
+
+  private async newSeries(db: pg.PoolClient, key: string, poleId: number, device: string, metric: string, unit: string, vtype: VType): Promise<number> {
+    const id = ((await db.query(SQL.series, [poleId, device, metric, unit, vtype])).rows[0] as { id: number }).id;
+    this.seriesIds.set(key, { id, unit, vtype });
+    return id;
+  }
+
+  async writeBatch(batch: IngestBatch): Promise<BatchResult> {
+    const db = await this.pool.connect();
+    try {
+      await db.query('BEGIN');
+      const result = await this.writeIn(db, batch);
+      await db.query('COMMIT');
+      return result;
+    } catch (err) {
+      await db.query('ROLLBACK').catch(() => {});
+      // The rollback took back any pole, stream or series this batch created: forget their ids.
+      this.poleIds.clear();
+      this.streamIds.clear();
+      this.seriesIds.clear();
+      throw err;
+    } finally {
+      db.release();
+    }
+  }
+
+  private async writeIn(db: pg.PoolClient, batch: IngestBatch): Promise<BatchResult> {
+    const seen = new Set<number>();
+    const pole = async (name: string) => {
+      const id = await this.poleId(db, name);
+      seen.add(id);
+      return id;
+    };
+    for (const birth of batch.births) {
+      const id = await pole(birth.pole);
+      const { devices, ...rest } = birth;
+      await db.query(SQL.birth, [JSON.stringify(rest), birth.componentCode ?? null, birth.location?.lat ?? null, birth.location?.lon ?? null, birth.location?.grid ?? null, id]);
+      await db.query(SQL.deleteDevices, [id]);
+      for (const d of devices) await db.query(SQL.device, [id, d.id, d.driver, d.model ?? null, JSON.stringify(d.metrics)]);
+    }
+    for (const state of batch.states) await db.query(SQL.state, [state.state, state.ts, state.bootId, await pole(state.pole)]);
+
+    // Readings as column arrays; a (stream, seq) seen earlier in this batch is a duplicate at once.
+    const cols = { stream: [] as number[], seq: [] as number[], series: [] as number[], ts: [] as number[], num: [] as (number | null)[], str: [] as (string | null)[], quality: [] as number[] };
+    const firstIn = new Map<string, number>(); // `${stream} ${seq}` → telemetry index
+    const telemetryDuplicates = batch.telemetry.map(() => 0);
+    for (const [index, payload] of batch.telemetry.entries()) {
+      const poleId = await pole(payload.pole);
+      const stream = await this.streamId(db, poleId, payload.stream);
+      for (const r of payload.readings) {
+        const key = `${stream} ${r.seq}`;
+        if (firstIn.has(key)) {
+          telemetryDuplicates[index]!++;
+          continue;
+        }
+        firstIn.set(key, index);
+        const [num, str] = columns(encodeValue(r.value));
+        cols.stream.push(stream);
+        cols.seq.push(r.seq);
+        const series = this.seriesId(db, poleId, r.device, r.metric, r.unit, vtypeOf(r.value));
+        cols.series.push(typeof series === 'number' ? series : await series);
+        cols.ts.push(r.ts);
+        cols.num.push(num);
+        cols.str.push(str);
+        cols.quality.push(QUALITY_CODE[r.quality]);
+      }
+    }
+    if (cols.seq.length > 0) {
+      const kept = new Set((await db.query(SQL.readings, [cols.stream, cols.seq, cols.series, cols.ts, cols.num, cols.str, cols.quality])).rows.map((r: { stream_id: number; seq: number }) => `${r.stream_id} ${r.seq}`));
+      const latest = new Map<number, number>(); // series id → row index of its newest kept reading
+      for (const [key, index] of firstIn) {
+        if (!kept.has(key)) telemetryDuplicates[index]!++;
+      }
+      cols.seq.forEach((seq, row) => {
+        if (!kept.has(`${cols.stream[row]} ${seq}`)) return;
+        const last = latest.get(cols.series[row]!);
+        if (last === undefined || cols.ts[row]! >= cols.ts[last]!) latest.set(cols.series[row]!, row);
+      });
+      const rows = [...latest.values()];
+      await db.query(SQL.latest, [rows.map((r) => cols.series[r]), rows.map((r) => cols.ts[r]), rows.map((r) => cols.num[r]), rows.map((r) => cols.str[r]), rows.map((r) => cols.quality[r])]);
+    }
+
+    const alarmDuplicates: boolean[] = [];
+    for (const m of batch.alarms) {
+      const poleId = await pole(m.pole);
+      const a = m.alarm;
+      const [num, str] = columns(encodeValue(a.value));
+      const stored = (await db.query(SQL.alarm, [await this.streamId(db, poleId, m.stream), m.seq, poleId, a.id, a.rule, a.device, a.metric, a.state, a.severity, num, str, a.threshold ?? null, a.ts, a.snapshot ?? null])).rowCount === 1;
+      if (stored) await db.query(SQL.alarmState, [poleId, a.id, a.state, a.severity, a.ts]);
+      alarmDuplicates.push(!stored);
+    }
+    const eventDuplicates: boolean[] = [];
+    for (const m of batch.events) {
+      const poleId = await pole(m.pole);
+      const e = m.event;
+      eventDuplicates.push((await db.query(SQL.event, [await this.streamId(db, poleId, m.stream), m.seq, poleId, e.type, e.device ?? null, e.ts, JSON.stringify(e)])).rowCount === 0);
+    }
+    for (const b of batch.blobs) await db.query(SQL.blob, [b.sha256, await pole(b.pole), b.bytes.length, b.bytes, batch.receivedAt]);
+    for (const d of batch.deadLetters) await db.query(SQL.deadLetter, [d.pole, d.topic, d.reason, d.payload, d.size, batch.receivedAt]);
+    if (seen.size > 0) await db.query(SQL.touch, [batch.receivedAt, [...seen]]);
+    return { telemetryDuplicates, alarmDuplicates, eventDuplicates };
+  }
+
+  async listPoles(): Promise<PoleSummary[]> {
+    return ((await this.pool.query(`${SQL.poleSelect} ORDER BY p.name`)).rows as PoleRow[]).map(poleSummary);
+  }
+
+  async getPole(id: string): Promise<PoleDetail | undefined> {
+    const row = (await this.pool.query(`${SQL.poleSelect} WHERE p.name = $1`, [id])).rows[0] as PoleRow | undefined;
+    if (!row) return undefined;
+    const devices = await this.pool.query('SELECT id, driver, model, metrics FROM devices WHERE pole_id = $1 ORDER BY id', [row.id]);
+    const series = await this.pool.query(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.num, l.str, l.quality
+      FROM series s LEFT JOIN latest l ON l.series_id = s.id WHERE s.pole_id = $1 ORDER BY s.device, s.metric`, [row.id]);
+    const seriesRows = series.rows.map(({ num, str, ...s }: Omit<SeriesRow, 'value'> & { num: number | null; str: string | null }) => ({ ...s, value: num ?? str }));
+    return poleDetail(row, devices.rows as DeviceRow[], seriesRows);
+  }
+
+  async series(query: SeriesQuery): Promise<Point[] | undefined> {
+    const found = (await this.pool.query(`SELECT s.id, s.vtype FROM series s JOIN poles p ON p.id = s.pole_id WHERE p.name = $1 AND s.device = $2 AND s.metric = $3`, [query.pole, query.device, query.metric])).rows[0] as { id: number; vtype: VType } | undefined;
+    if (!found) return undefined;
+    const rows = (await this.pool.query('SELECT ts, num, str, quality FROM readings WHERE series_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts LIMIT $4', [found.id, query.from, query.to, query.limit])).rows as { ts: number; num: number | null; str: string | null; quality: number }[];
+    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.num ?? r.str, found.vtype), quality: QUALITIES[r.quality]! }));
+  }
+
+  async deadLetters(limit: number): Promise<StoredDeadLetter[]> {
+    const rows = (await this.pool.query('SELECT * FROM dead_letters ORDER BY id DESC LIMIT $1', [limit])).rows as { id: number; pole: string | null; topic: string; reason: string; payload: Buffer; size: number; received_at: number }[];
+    return rows.map((r) => ({ id: r.id, pole: r.pole, topic: r.topic, reason: r.reason, payload: r.payload, size: r.size, receivedAt: r.received_at }));
+  }
+
+  async blob(sha256: string): Promise<Buffer | undefined> {
+    return ((await this.pool.query('SELECT bytes FROM blobs WHERE sha256 = $1', [sha256])).rows[0] as { bytes: Buffer } | undefined)?.bytes;
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const row = (await this.pool.query(`SELECT (SELECT count(*) FROM poles) AS poles, (SELECT count(*) FROM readings) AS readings,
+      (SELECT count(*) FROM alarms) AS alarms, (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM blobs) AS blobs,
+      (SELECT count(*) FROM dead_letters) AS "deadLetters"`)).rows[0] as StoreCounts;
+    return row;
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+}

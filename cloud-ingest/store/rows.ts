@@ -1,0 +1,94 @@
+// How readings and poles look as table rows, shared by every store: quality and value-type codes,
+// values encoded for a column, and pole rows turned back into the API's views. Pure functions.
+import type { Quality, ReadingValue } from '../../contract/schemas.js';
+import type { DeviceView, PoleDetail, PoleSummary } from './store.js';
+
+export const QUALITIES: Quality[] = ['good', 'uncertain', 'bad'];
+export const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
+const VTYPES = ['number', 'boolean', 'string'] as const;
+/** A series' value type: 0 number, 1 boolean, 2 string. */
+export type VType = 0 | 1 | 2;
+
+export function vtypeOf(value: ReadingValue): VType {
+  return typeof value === 'number' ? 0 : typeof value === 'boolean' ? 1 : 2;
+}
+
+/** Booleans are stored as 0 / 1; the series' vtype turns them back. */
+export function encodeValue(value: ReadingValue): number | string {
+  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+}
+
+export function decodeValue(value: unknown, vtype: number): ReadingValue {
+  return vtype === 1 ? value === 1 : (value as number | string);
+}
+
+/** A row of poles with the count of its raised alarms. */
+export interface PoleRow {
+  id: number;
+  name: string;
+  state: string | null;
+  state_ts: number | null;
+  boot_id: string | null;
+  last_seen: number | null;
+  /** The birth payload without its devices, as JSON text. */
+  birth: string | null;
+  component_code: string | null;
+  lat: number | null;
+  lon: number | null;
+  grid: string | null;
+  active: number;
+}
+
+export function poleSummary(row: PoleRow): PoleSummary {
+  return {
+    id: row.name,
+    state: row.state === 'online' || row.state === 'offline' ? row.state : 'unknown',
+    lastSeen: row.last_seen,
+    location: row.lat === null || row.lon === null ? null : { lat: row.lat, lon: row.lon, ...(row.grid === null ? {} : { grid: row.grid }) },
+    componentCode: row.component_code,
+    activeAlarms: row.active,
+  };
+}
+
+export interface DeviceRow {
+  id: string;
+  driver: string;
+  model: string | null;
+  /** The birth's metric descriptions, as JSON text. */
+  metrics: string;
+}
+
+/** A series of the pole with its latest value (null columns when it has none). */
+export interface SeriesRow {
+  device: string;
+  metric: string;
+  unit: string;
+  vtype: VType;
+  ts: number | null;
+  value: unknown;
+  quality: number | null;
+}
+
+/** The pole view: devices from its birth, then every series it sent, with latest values. */
+export function poleDetail(row: PoleRow, devices: DeviceRow[], series: SeriesRow[]): PoleDetail {
+  const views = new Map<string, DeviceView>();
+  for (const d of devices) {
+    const metrics = (JSON.parse(d.metrics) as Omit<DeviceView['metrics'][number], 'latest'>[]).map((m) => ({ ...m, latest: null }));
+    views.set(d.id, { id: d.id, driver: d.driver, model: d.model, metrics });
+  }
+  for (const s of series) {
+    let device = views.get(s.device);
+    if (!device) views.set(s.device, (device = { id: s.device, driver: null, model: null, metrics: [] }));
+    let metric = device.metrics.find((m) => m.name === s.metric);
+    if (!metric) device.metrics.push((metric = { name: s.metric, unit: s.unit, type: VTYPES[s.vtype], latest: null }));
+    if (s.ts !== null) metric.latest = { ts: s.ts, value: decodeValue(s.value, s.vtype), quality: QUALITIES[s.quality!]! };
+  }
+  const birth = row.birth === null ? null : (JSON.parse(row.birth) as NonNullable<PoleDetail['birth']>);
+  return {
+    ...poleSummary(row),
+    stateTs: row.state_ts,
+    bootId: row.boot_id,
+    birth: birth && { ts: birth.ts, bootId: birth.bootId, agent: birth.agent, configHash: birth.configHash },
+    devices: [...views.values()],
+  };
+}
