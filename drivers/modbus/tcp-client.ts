@@ -2,26 +2,7 @@
 // every transaction with the timeout (modbus-serial has none by default), answers as plain words.
 import modbusSerial from 'modbus-serial';
 import type { RegisterTable } from '../../config/profile-schema.js';
-
-const EXCEPTION_NAMES: Record<number, string> = {
-  1: 'illegal function',
-  2: 'illegal data address',
-  3: 'illegal data value',
-  4: 'server device failure',
-  5: 'acknowledge',
-  6: 'server device busy',
-  8: 'memory parity error',
-  10: 'gateway path unavailable',
-  11: 'gateway target device failed to respond',
-};
-
-/** The unit answered with a Modbus exception: the request was refused, the link is fine. */
-export class ModbusException extends Error {
-  constructor(readonly exceptionCode: number) {
-    super(`Modbus exception ${exceptionCode} (${EXCEPTION_NAMES[exceptionCode] ?? 'unknown exception'})`);
-    this.name = 'ModbusException';
-  }
-}
+import { ModbusException, type ModbusClient } from './modbus-client.js';
 
 export interface TcpTarget {
   host: string;
@@ -39,7 +20,7 @@ function asException(err: unknown): unknown {
 const ModbusRTU = modbusSerial.default;
 type ModbusRTU = InstanceType<typeof ModbusRTU>;
 
-export class ModbusTcpClient {
+export class ModbusTcpClient implements ModbusClient {
   private client: ModbusRTU | undefined;
 
   constructor(private readonly target: TcpTarget) {}
@@ -71,7 +52,6 @@ export class ModbusTcpClient {
     this.client = client;
   }
 
-  /** Words of a register table, or 0/1 per bit of a coil/discrete table. Throws ModbusException on a refusal. */
   async read(table: RegisterTable, address: number, count: number): Promise<number[]> {
     const client = this.open();
     try {
@@ -86,7 +66,6 @@ export class ModbusTcpClient {
     }
   }
 
-  /** FC6 for one register, FC16 for several. */
   async writeRegisters(address: number, words: number[]): Promise<void> {
     const client = this.open();
     try {
@@ -97,7 +76,6 @@ export class ModbusTcpClient {
     }
   }
 
-  /** FC5. */
   async writeCoil(address: number, state: boolean): Promise<void> {
     const client = this.open();
     try {
