@@ -2,7 +2,7 @@
 // loopback, beside a baseline of raw modbus-serial reads of the same registers in the same run.
 import modbusSerial from 'modbus-serial';
 import modbus from '../drivers/modbus/index.js';
-import { planReads } from '../drivers/modbus/read-plan.js';
+import { planProfile } from '../drivers/modbus/read-plan.js';
 import { startModbusSim } from '../fixtures/modbus-sim.js';
 import { loadBuiltinProfile } from '../fixtures/profiles.js';
 import { quietScenario } from '../fixtures/scenarios.js';
@@ -23,7 +23,7 @@ async function timed(what: string, poll: () => Promise<unknown>): Promise<number
 }
 
 const profile = await loadBuiltinProfile('gas-detector');
-const plan = planReads(profile.metrics, { maxRegistersPerRead: profile.maxRegistersPerRead });
+const plan = planProfile(profile);
 const sim = await startModbusSim({ profile, scenario: quietScenario('gas-detector') });
 
 const raw = new modbusSerial.default();

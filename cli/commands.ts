@@ -5,6 +5,7 @@ import { register as registerValidate } from './validate.js';
 import { register as registerCloud } from './cloud.js';
 import { register as registerSim } from './sim.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerScan } from './scan.js';
 
 export function registerCommands(program: Command): void {
   registerEdge(program);
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerCloud(program);
   registerSim(program);
   registerDemo(program);
+  registerScan(program);
 }

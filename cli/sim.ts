@@ -1,17 +1,8 @@
-// `polegate sim modbus`: one simulated Modbus TCP device serving a profile, until Ctrl-C.
+// `polegate sim modbus`: one simulated Modbus TCP device serving a profile, until Ctrl-C. Registering
+// the command loads nothing else; the simulator loads when it runs (sim-action.ts).
 import { InvalidArgumentError, type Command } from 'commander';
-import { startModbusSim } from '../fixtures/modbus-sim.js';
-import { loadProfileArg } from '../fixtures/profiles.js';
-import { SCENARIO_NAMES, SCENARIO_PROFILES, scenarioFor, type ScenarioName } from '../fixtures/scenarios.js';
-import { stopSignal } from './run.js';
-
-interface SimModbusOptions {
-  profile: string;
-  host: string;
-  port: number;
-  unit?: number;
-  scenario: ScenarioName;
-}
+import { SCENARIO_NAMES, type ScenarioName } from '../fixtures/scenarios.js';
+import type { SimModbusOptions } from './sim-action.js';
 
 function integer(name: string, min: number, max: number) {
   return (text: string): number => {
@@ -26,16 +17,6 @@ function scenarioName(text: string): ScenarioName {
   return text as ScenarioName;
 }
 
-async function simModbus(opts: SimModbusOptions): Promise<void> {
-  const profile = await loadProfileArg(opts.profile);
-  // A vendor's profile has no scripted scenario: its metrics read as zero until written.
-  const scenario = SCENARIO_PROFILES.includes(profile.name) ? scenarioFor(opts.scenario, profile.name) : undefined;
-  const sim = await startModbusSim({ profile, host: opts.host, port: opts.port, unitId: opts.unit, scenario });
-  process.stdout.write(`Modbus TCP simulator of ${profile.name}${profile.model ? ` (${profile.model})` : ''} listening on ${sim.host}:${sim.port}, unit ${opts.unit ?? 'any'}, scenario ${scenario?.name ?? 'none'}; Ctrl-C stops\n`);
-  await stopSignal();
-  await sim.close();
-}
-
 export function register(program: Command): void {
   const sim = program.command('sim').description('Run device simulators (for field tests and driver work)');
   sim
@@ -46,5 +27,5 @@ export function register(program: Command): void {
     .option('--port <n>', 'TCP port (0: any free port)', integer('--port', 0, 65535), 5020)
     .option('--unit <n>', 'answer only this unit id (default: any)', integer('--unit', 0, 255))
     .option('--scenario <name>', `what the device measures: ${SCENARIO_NAMES.join(' or ')}`, scenarioName, 'quiet')
-    .action((opts: SimModbusOptions) => simModbus(opts));
+    .action(async (opts: SimModbusOptions) => (await import('./sim-action.js')).simModbus(opts));
 }

@@ -1,9 +1,9 @@
 // Which kind of config file this is, from its top-level keys, for `polegate validate FILE`.
 import { parseDocument } from 'yaml';
+import { CONFIG_KINDS, type ConfigKind } from './config-kinds.js';
 import { maskReferences } from './interpolate.js';
 
-export const CONFIG_KINDS = ['manifest', 'profile', 'cloud'] as const;
-export type ConfigKind = (typeof CONFIG_KINDS)[number];
+export { CONFIG_KINDS, type ConfigKind } from './config-kinds.js';
 
 const MARKERS: Record<ConfigKind, string[]> = {
   manifest: ['pole', 'devices', 'uplink', 'buses', 'rules'],

@@ -14,6 +14,7 @@ import { resolveModbusDevice } from './modbus-device.js';
 import { resolveDriver } from './resolve-driver.js';
 import { readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
 import { sortIssues } from './sort-issues.js';
+import { unitTable } from './units.js';
 
 type Entry = Record<string, unknown>;
 const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -61,6 +62,7 @@ export async function loadManifest(file: string, opts: LoadOptions = {}): Promis
     manifest: manifest as Manifest,
     devices,
     configHash: createHash('sha256').update(source.interpolatedText).digest('hex'),
+    units: unitTable(devices.flatMap((d) => d.profile?.metrics.map((m) => m.unit ?? '') ?? [])),
   };
 }
 

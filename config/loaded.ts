@@ -1,11 +1,12 @@
 // What loading a manifest yields: the validated manifest plus everything resolved from it.
 import type { Manifest, DeviceConfig } from './manifest-schema.js';
 import type { Profile } from './profile-schema.js';
-import type { DriverFactory } from '../drivers/sdk/types.js';
+import type { UnitTable } from './units.js';
+import type { DriverRuntime } from '../drivers/sdk/types.js';
 
 export interface LoadedDevice {
   config: DeviceConfig;
-  factory: DriverFactory<any>;
+  factory: DriverRuntime<any>;
   /** Options to hand to `factory.create`: the device's keys, with references (e.g. a Modbus profile) resolved. */
   options: Record<string, unknown>;
   /** For Modbus devices: the resolved profile. */
@@ -19,4 +20,6 @@ export interface LoadedManifest {
   devices: LoadedDevice[];
   /** sha256 hex of the manifest text after ${VAR} interpolation, for birth.configHash. */
   configHash: string;
+  /** The conversion of every unit the devices' profiles name, and of the common units, for the normalizer. */
+  units: UnitTable;
 }

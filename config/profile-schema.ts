@@ -26,6 +26,7 @@ export const Profile = Type.Object({
   model: Type.Optional(Type.String()),
   description: Type.Optional(Type.String()),
   maxRegistersPerRead: Type.Optional(Type.Integer({ minimum: 1, maximum: 125, description: 'Largest read request the device accepts, in registers (125 at most).' })),
+  maxGapRegisters: Type.Optional(Type.Integer({ minimum: 0, maximum: 124, description: 'Unused addresses one read may span to join two metrics (registers; bits on coil and discrete tables); 0 (adjacent only) by default. Only for devices that answer reads of unmapped addresses.' })),
   metrics: Type.Array(ProfileMetric, { minItems: 1 }),
 }, { additionalProperties: false, $id: 'https://polegate.dev/schema/profile.json', title: 'polegate Modbus device profile' });
 

@@ -12,17 +12,26 @@ const FIELD_UNITS = new Set(['%LEL', 'ppm', '%vol', '%RH', '%', '']);
 /** Spellings DESIGN.md allows that UCUM writes in brackets. */
 const ALIASES: Record<string, string> = { psi: '[psi]', degF: '[degF]' };
 
-export interface Canonical {
-  unit: string;
-  /** Affine conversion into `unit`; the identity when the unit is already canonical. */
-  convert: (value: number) => number;
+/** Units a driver without a profile (a vendor's) is likely to report, converted without the unit library at run time. */
+const COMMON_UNITS = [...CANONICAL_UNITS, ...FIELD_UNITS, ...Object.keys(ALIASES), 'MPa', 'bar', 'cm', 'mm', '[degF]', 'K', 'mV'];
+
+/** Affine conversion into the canonical unit of a quantity: `value * factor + offset`. */
+export interface UnitConversion {
+  canonical: string;
+  factor: number;
+  offset: number;
 }
 
-const identity = (value: number) => value;
-const cache = new Map<string, Canonical | string>();
+/**
+ * Unit → conversion, as plain data: what the edge's normalizer uses, so that the unit library is
+ * loaded only while the manifest is (config/load-manifest-in-worker.ts), never for the agent's life.
+ */
+export type UnitTable = Record<string, UnitConversion>;
 
-function resolve(unit: string): Canonical | string {
-  if (FIELD_UNITS.has(unit)) return { unit, convert: identity };
+const cache = new Map<string, UnitConversion | string>();
+
+function resolve(unit: string): UnitConversion | string {
+  if (FIELD_UNITS.has(unit)) return { canonical: unit, factor: 1, offset: 0 };
   const code = ALIASES[unit] ?? unit;
   const check = utils.validateUnitString(code, true);
   if (check.status !== 'valid') {
@@ -30,22 +39,20 @@ function resolve(unit: string): Canonical | string {
     return `unknown unit '${unit}'${hint ? `: ${hint}` : ''} (use a UCUM code such as kPa, m, Cel, m3/h, V, or one of %LEL, ppm, %vol, %RH)`;
   }
   for (const target of CANONICAL_UNITS) {
-    if (code === target) return { unit: target, convert: identity };
+    if (code === target) return { canonical: target, factor: 1, offset: 0 };
     const zero = utils.convertUnitTo(code, 0, target);
     const one = utils.convertUnitTo(code, 1, target);
     if (zero.status === 'succeeded' && one.status === 'succeeded' && zero.toVal !== null && one.toVal !== null) {
       // Every conversion between these units is affine (temperature has an offset), so two points
       // define it and the hot path is one multiply and one add.
-      const offset = zero.toVal;
-      const factor = one.toVal - zero.toVal;
-      return { unit: target, convert: (value) => value * factor + offset };
+      return { canonical: target, factor: one.toVal - zero.toVal, offset: zero.toVal };
     }
   }
   // A valid UCUM unit of another quantity (e.g. lx, Hz): canonical as written.
-  return { unit: code, convert: identity };
+  return { canonical: code, factor: 1, offset: 0 };
 }
 
-function lookup(unit: string): Canonical | string {
+function lookup(unit: string): UnitConversion | string {
   let found = cache.get(unit);
   if (found === undefined) {
     found = resolve(unit);
@@ -61,8 +68,18 @@ export function checkUnit(unit: string): string | undefined {
 }
 
 /** The canonical unit of `unit`'s quantity and the conversion into it; throws on an invalid unit. */
-export function toCanonical(unit: string): Canonical {
+export function toCanonical(unit: string): UnitConversion {
   const found = lookup(unit);
   if (typeof found === 'string') throw new Error(found);
   return found;
+}
+
+/** The conversions of `units` and of the common units; invalid units are left out (config/ reports them). */
+export function unitTable(units: Iterable<string>): UnitTable {
+  const table: UnitTable = {};
+  for (const unit of [...COMMON_UNITS, ...units]) {
+    const found = lookup(unit);
+    if (typeof found !== 'string') table[unit] = found;
+  }
+  return table;
 }

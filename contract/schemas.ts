@@ -1,9 +1,10 @@
 // The v1 wire contract: every payload on the topic tree, declared once. The TypeScript types,
 // the validators and the AsyncAPI document all come from these schemas.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { POLE_ID_PATTERN } from './constants.js';
 
-export const CONTRACT_VERSION = 1;
-export const POLE_ID_PATTERN = '^[a-z0-9][a-z0-9-]{2,63}$';
+export { CONTRACT_VERSION, POLE_ID_PATTERN } from './constants.js';
+
 const SHA256_REF_PATTERN = '^sha256:[0-9a-f]{64}$';
 
 const V = Type.Literal(1, { description: 'Contract version.' });
@@ -99,6 +100,19 @@ export const EventPayload = Type.Object({
   }, { additionalProperties: true }),
 }, { $id: 'event', title: 'Event' });
 
+/** The fields of an `event` of type `gap`: what a pole had to drop, announced instead of lost silently. */
+export const GapEvent = Type.Object({
+  type: Type.Literal('gap'),
+  device: Type.Optional(Type.String({ minLength: 1, description: 'The device whose readings or events were dropped.' })),
+  ts: Ts,
+  kind: Type.Union([Type.Literal('telemetry'), Type.Literal('event')], { description: 'What was dropped.' }),
+  count: Type.Integer({ minimum: 1, description: 'Readings (telemetry) or events dropped.' }),
+  metrics: Type.Integer({ minimum: 1, description: 'Distinct metrics (telemetry) or event types among them.' }),
+  from: Ts,
+  to: Ts,
+  reason: Type.Union([Type.Literal('buffer-full'), Type.Literal('disk-fault')], { description: 'buffer-full: evicted by buffer.maxBytes; disk-fault: dropped from memory while the disk refused writes.' }),
+}, { $id: 'gap-event', title: 'Gap event fields' });
+
 export const CommandPayload = Type.Object({
   v: V,
   id: Type.String({ minLength: 1 }),
@@ -121,6 +135,7 @@ export type Reading = Static<typeof Reading>;
 export type TelemetryPayload = Static<typeof TelemetryPayload>;
 export type AlarmPayload = Static<typeof AlarmPayload>;
 export type EventPayload = Static<typeof EventPayload>;
+export type GapEvent = Static<typeof GapEvent>;
 export type CommandPayload = Static<typeof CommandPayload>;
 export type CommandResultPayload = Static<typeof CommandResultPayload>;
 export type Quality = Static<typeof Quality>;

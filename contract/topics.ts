@@ -1,5 +1,5 @@
 // Topic builders and the one parser of the topic tree `{root}/{pole}/{kind}`.
-import { POLE_ID_PATTERN } from './schemas.js';
+import { POLE_ID_PATTERN } from './constants.js';
 
 export const DEFAULT_TOPIC_ROOT = 'city/v1';
 

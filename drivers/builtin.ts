@@ -1,12 +1,14 @@
-// What ships with polegate: the drivers, by their `driver:` name in the manifest, and the Modbus
-// device profiles in drivers/profiles/, by their file name.
+// What ships with polegate, as config/ sees it: the drivers with their options schemas, by their
+// `driver:` name in the manifest, and the Modbus device profiles in drivers/profiles/, by their file
+// name. The agent finds a driver's runtime through builtin-runtime.ts instead, without the schemas.
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DriverFactory } from './sdk/types.js';
 import modbus from './modbus/index.js';
+import { ModbusOptions } from './modbus/options.js';
 
 export const builtinDrivers: Record<string, DriverFactory<any>> = {
-  [modbus.kind]: modbus,
+  [modbus.kind]: { ...modbus, optionsSchema: ModbusOptions },
 };
 
 // The YAML files are not compiled: from source they sit beside this file, from dist/drivers they

@@ -5,14 +5,18 @@ import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import pino from 'pino';
 import type { LoadedManifest } from '../config/loaded.js';
+import { parseSize } from '../config/size.js';
 import { DEFAULT_TOPIC_ROOT } from '../contract/topics.js';
 import type { Clock, DriverEvent, Sample } from '../drivers/sdk/types.js';
+import { BusTransports } from './bus-transports.js';
 import { DeviceSlot } from './device-slot.js';
 import { describeForBirth, normalizeSamples } from './normalizer.js';
+import { MemoryHold } from './memory-hold.js';
 import { Outbox, type Alarm, type OutboxEvent } from './outbox.js';
 import { ReportFilter } from './report-filter.js';
 import { RuleEngine, type AlarmTransition } from './rules.js';
 import { Scheduler, type DeviceStateEvent, type SchedulerOptions } from './scheduler.js';
+import { CommandRunner } from './commands.js';
 import { Uplink, type UplinkOptions } from './uplink.js';
 import { agentVersion } from './version.js';
 import { birthPayload } from './wire.js';
@@ -21,8 +25,8 @@ export interface EdgeAgentOptions {
   log?: pino.Logger;
   version?: string;
   clock?: Clock;
-  /** Tuning of the uplink (window, batch limits, reconnect backoff). */
-  uplink?: Pick<UplinkOptions, 'window' | 'maxReadings' | 'maxBytes' | 'backoffMs'>;
+  /** Tuning of the uplink (window, batch limits, reconnect backoff, telemetry linger). */
+  uplink?: Pick<UplinkOptions, 'window' | 'windowBytes' | 'maxReadings' | 'maxBytes' | 'backoffMs' | 'lingerMs'>;
   /** Tuning of the scheduler (offline threshold, retry backoff, poll timeout). */
   scheduler?: Pick<SchedulerOptions, 'offlineAfter' | 'maxBackoffMs' | 'pollTimeoutMs'>;
   /** How often the outbox WAL is synced and checkpointed, ms: the most a power cut can take. */
@@ -49,13 +53,20 @@ export class EdgeAgent extends EventEmitter {
   private readonly log: pino.Logger;
   private readonly clock: Clock;
   private readonly slots = new Map<string, DeviceSlot>();
+  /** Serial buses and serial servers, shared by the devices on them. */
+  private readonly buses: BusTransports;
   private readonly outbox: Outbox;
   private readonly uplink: Uplink;
   private readonly scheduler: Scheduler;
+  private readonly commands: CommandRunner;
   private readonly rules: RuleEngine;
   private readonly reportFilter: ReportFilter;
   private readonly checkpointTimer: NodeJS.Timeout;
   private readonly flushMs: number;
+  /** What the outbox could not take yet; see memory-hold.ts. */
+  private readonly hold = new MemoryHold();
+  /** Why the outbox refuses writes, while it does. */
+  private outboxFault: string | undefined;
   private lastBirth = '';
   private closed: Promise<void> | undefined;
 
@@ -67,11 +78,15 @@ export class EdgeAgent extends EventEmitter {
     const version = opts.version ?? agentVersion();
     this.rules = new RuleEngine(manifest.rules ?? []);
     this.reportFilter = new ReportFilter(manifest.report);
-    this.outbox = Outbox.open(outboxPath(loaded));
+    const maxBytes = manifest.buffer?.maxBytes;
+    this.buses = new BusTransports(manifest.buses ?? [], { clock: this.clock, log: this.log.child({ part: 'bus' }), onEvent: (event) => this.appendEvent(event) });
+    this.outbox = Outbox.open(outboxPath(loaded), { now: () => this.clock.now(), ...(maxBytes === undefined ? {} : { maxBytes: parseSize(maxBytes) }) });
     try {
       for (const device of loaded.devices) {
         const id = device.config.id;
-        const context = { deviceId: id, log: this.log.child({ device: id }), clock: this.clock, timeoutMs: Number(device.options.timeoutMs ?? 1000) };
+        const timeoutMs = Number(device.options.timeoutMs ?? 1000);
+        const transport = this.buses.forDevice(id, device.config.bus, { timeoutMs, retries: Number(device.options.retries ?? 0) });
+        const context = { deviceId: id, log: this.log.child({ device: id }), clock: this.clock, timeoutMs, transport };
         this.slots.set(id, new DeviceSlot(
           () => device.factory.create(device.options, context),
           (event) => this.onDriverEvent(id, event),
@@ -104,7 +119,18 @@ export class EdgeAgent extends EventEmitter {
       loaded.devices.map((d) => ({ id: d.config.id, driver: this.slots.get(d.config.id)!, pollMs: d.config.pollMs ?? DEFAULT_POLL_MS })),
       { clock: this.clock, log: this.log.child({ part: 'scheduler' }), onSamples: (id, samples) => this.onSamples(id, samples), onEvent: (e) => this.onStateEvent(e), ...opts.scheduler },
     );
-    this.checkpointTimer = setInterval(() => this.outbox.checkpoint(), opts.checkpointMs ?? 10_000).unref();
+    this.commands = new CommandRunner({
+      clock: this.clock,
+      log: this.log.child({ part: 'commands' }),
+      device: (id) => (this.slots.has(id) ? { driver: this.slots.get(id)!.created, profile: loaded.devices.find((d) => d.config.id === id)?.profile } : undefined),
+      deviceIds: () => [...this.slots.keys()],
+      poll: async (id) => normalizeSamples(id, await this.scheduler.pollNow(id), loaded.units),
+      setPollMs: (id, pollMs) => this.scheduler.setPollMs(id, pollMs),
+      rebirth: () => this.uplink.republishBirth(),
+      publish: (result) => this.uplink.publishResult(result),
+    });
+    this.uplink.on('command', (payload: Buffer) => void this.commands.handle(payload));
+    this.checkpointTimer = setInterval(() => this.checkpoint(), opts.checkpointMs ?? 10_000).unref();
     this.flushMs = opts.flushMs ?? 2000;
   }
 
@@ -132,7 +158,7 @@ export class EdgeAgent extends EventEmitter {
       } catch (err) {
         this.log.warn({ device: d.config.id, err: (err as Error).message }, 'describe failed; birth lists the device without metrics');
       }
-      return describeForBirth(d.config.id, d.config.driver, description);
+      return describeForBirth(d.config.id, d.config.driver, description, this.loaded.units);
     });
     return birthPayload({
       pole: pole.id,
@@ -153,33 +179,64 @@ export class EdgeAgent extends EventEmitter {
 
   /** One poll: alarms are committed ahead of the poll's readings, which pass the report filter. */
   private onSamples(device: string, samples: Sample[]): void {
-    const readings = normalizeSamples(device, samples);
+    const readings = normalizeSamples(device, samples, this.loaded.units);
     const alarms = readings.flatMap((r) => this.rules.evaluate(r)).map(withoutSnapshot);
-    const toSend = readings.filter((r) => this.reportFilter.shouldSend(r));
-    try {
-      for (const alarm of alarms) this.outbox.appendAlarm(alarm);
-      this.outbox.appendReadings(toSend);
-    } catch (err) {
-      this.log.error({ device, err: (err as Error).message }, 'cannot write to the outbox');
-      return;
-    }
+    for (const alarm of alarms) this.hold.alarm(alarm);
+    this.hold.addReadings(readings.filter((r) => this.reportFilter.shouldSend(r)));
+    this.commitHeld();
     for (const alarm of alarms) {
       this.log.warn({ alarm }, `alarm ${alarm.state}`);
       this.emit('alarm', alarm);
     }
     for (const reading of readings) this.emit('reading', reading);
-    this.uplink.kick();
+    // Telemetry may linger a moment to share a publish; an alarm leaves at once.
+    this.uplink.kick(alarms.length > 0);
   }
 
   private appendEvent(event: OutboxEvent): void {
+    this.hold.event(event);
+    this.commitHeld();
+    this.emit('event', event);
+    this.uplink.kick(true);
+  }
+
+  /**
+   * Commits what is held. While the outbox refuses writes (disk full, read-only, I/O errors, a budget
+   * full of alarms) messages stay held in memory: the fault is logged and reported once (a
+   * `buffer-fault` event, delivered when the outbox recovers), and every later poll retries.
+   */
+  private commitHeld(): void {
     try {
-      this.outbox.appendEvent(event);
+      this.hold.commitInto(this.outbox, this.clock.now());
     } catch (err) {
-      this.log.error({ event: event.type, err: (err as Error).message }, 'cannot write an event to the outbox');
+      const reason = (err as Error).message;
+      if (this.outboxFault === undefined) {
+        this.outboxFault = reason;
+        this.log.error({ err: reason, held: this.hold.size }, 'cannot write to the outbox; holding messages in memory until it can');
+        const fault = { type: 'buffer-fault', ts: this.clock.now(), error: reason };
+        this.hold.event(fault);
+        this.emit('event', fault);
+      }
       return;
     }
-    this.emit('event', event);
-    this.uplink.kick();
+    if (this.outboxFault !== undefined) {
+      this.log.info({ was: this.outboxFault }, 'the outbox accepts writes again; held messages committed');
+      this.outboxFault = undefined;
+      this.emit('outbox-recovered');
+    }
+  }
+
+  /** Bounds what a power cut can take; retries held messages even when no device is polled. */
+  private checkpoint(): void {
+    if (this.hold.size > 0) {
+      this.commitHeld();
+      this.uplink.kick(true);
+    }
+    try {
+      this.outbox.checkpoint();
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'outbox checkpoint failed');
+    }
   }
 
   private onStateEvent(event: DeviceStateEvent): void {
@@ -201,6 +258,8 @@ export class EdgeAgent extends EventEmitter {
           this.log.warn({ device: id, err: (err as Error).message }, 'driver close failed');
         }
       }));
+      this.commitHeld();
+      await this.buses.close();
       await this.uplink.close(this.flushMs);
       clearInterval(this.checkpointTimer);
       this.outbox.close();

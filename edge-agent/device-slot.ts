@@ -23,6 +23,11 @@ export class DeviceSlot implements Driver {
     this.onFirstOpen();
   }
 
+  /** The driver, once the first open() created it: commands reach its write() through this. */
+  get created(): Driver | undefined {
+    return this.driver;
+  }
+
   describe(): DeviceDescription {
     return this.driver?.describe() ?? { metrics: [] };
   }

@@ -10,13 +10,21 @@
 // roll back what was committed since the WAL was last synced, which happens at every checkpoint
 // (`checkpoint()`, called periodically by the agent, bounds that window). FULL would fsync at every
 // poll, which costs tens of ms on SD cards and eMMC and wears them out. Alarms and events are rare and
-// matter most, so they alone are committed with synchronous=FULL.
+// matter most, so they alone are committed with synchronous=FULL, as are evictions.
+//
+// Budget (budget.ts): the database and its WAL stay within `maxBytes`. When the database's used pages
+// pass the high mark, the oldest telemetry not in flight is evicted (then the oldest events, but only
+// to make room for an event or an alarm; alarms never), in bounded transactions that also commit one
+// `gap` event per device (gap.ts). A message that finds nothing of its own priority or lower to evict
+// is refused with OUTBOX_FULL: the agent holds it in memory instead.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AlarmPayload, EventPayload } from '../contract/schemas.js';
 import { PolegateError } from '../config/errors.js';
+import { DEFAULT_BUFFER_BYTES, planBudget, type BufferBudget } from './budget.js';
+import { GapTally } from './gap.js';
 import type { NormalizedReading } from './reading.js';
 
 export type Alarm = AlarmPayload['alarm'];
@@ -45,31 +53,47 @@ export interface OutboxStats {
   pending: Record<MessageKind, number>;
   inFlightRows: number;
   fileBytes: number;
+  /** Readings and events evicted by the budget since the outbox was opened. */
+  evicted: { readings: number; events: number };
 }
 
 export interface OutboxOptions {
   /** Largest number of readings in one row; appends are split into rows of this size. */
   rowReadings?: number;
+  /** Budget for the database and its WAL together, bytes (DEFAULT_BUFFER_BYTES). */
+  maxBytes?: number;
+  /** Epoch ms, for the `ts` of gap events. */
+  now?: () => number;
 }
 
 type Row = { seq: number; count: number; body: string };
 type NewRow = { seq: number; kind: number; count: number; body: string };
 
-/** Device, metric and unit names repeat on every poll: quote each once (bounded, for safety). */
-const quoted = new Map<string, string>();
-function quote(name: string): string {
-  let q = quoted.get(name);
-  if (q === undefined) {
-    if (quoted.size >= 10_000) quoted.clear();
-    q = JSON.stringify(name);
-    quoted.set(name, q);
+/**
+ * A series (device, metric, unit) repeats on every poll: its JSON around the value is built once
+ * (bounded, for safety), so a reading costs one lookup and a few concatenations.
+ */
+const series = new Map<string, { head: string; tail: string }>();
+function seriesJson(r: NormalizedReading): { head: string; tail: string } {
+  const key = `${r.device}\u0000${r.metric}\u0000${r.unit}`;
+  let json = series.get(key);
+  if (json === undefined) {
+    if (series.size >= 10_000) series.clear();
+    json = { head: `,"device":${JSON.stringify(r.device)},"metric":${JSON.stringify(r.metric)},"value":`, tail: `,"unit":${JSON.stringify(r.unit)},"ts":` };
+    series.set(key, json);
   }
-  return q;
+  return json;
 }
 
 function readingJson(seq: number, r: NormalizedReading): string {
   const value = typeof r.value === 'string' ? JSON.stringify(r.value) : String(r.value);
-  return `{"seq":${seq},"device":${quote(r.device)},"metric":${quote(r.metric)},"value":${value},"unit":${quote(r.unit)},"ts":${r.ts},"quality":"${r.quality}"}`;
+  const { head, tail } = seriesJson(r);
+  return `{"seq":${seq}${head}${value}${tail}${r.ts},"quality":"${r.quality}"}`;
+}
+
+/** An SQLITE_FULL from better-sqlite3: the page cap or the disk itself. */
+function isFull(err: unknown): boolean {
+  return (err as { code?: string }).code === 'SQLITE_FULL';
 }
 
 export class Outbox {
@@ -78,34 +102,48 @@ export class Outbox {
   private readonly inFlight = new Set<number>();
   /** Per kind: every row keyed at or below this has been offered (it is in flight, acked, or released). */
   private readonly offered: Record<MessageKind, number> = { alarm: -1, event: -1, telemetry: -1 };
+  /** Per kind: the highest key committed, so that a caught-up kind costs no query. */
+  private readonly newest: Record<MessageKind, number> = { alarm: -1, event: -1, telemetry: -1 };
+  private readonly evicted = { readings: 0, events: 0 };
   private readonly rowReadings: number;
+  private readonly now: () => number;
+  private readonly budget: BufferBudget;
   private readonly selectAfter: Database.Statement<[number, number, number], Row>;
-  private readonly commit: (rows: NewRow[], nextSeq: number) => void;
-  private readonly removeRows: (keys: number[]) => void;
+  private readonly selectOldest: Database.Statement<[number, number], Row>;
+  private readonly usedPages: () => number;
+  /** One transaction: delete `keys`, insert `rows`, record `nextSeq`. */
+  private readonly write: (keys: readonly number[], rows: readonly NewRow[], nextSeq: number) => void;
 
   private constructor(private readonly db: Database.Database, opts: OutboxOptions) {
     this.rowReadings = opts.rowReadings ?? 100;
+    this.now = opts.now ?? Date.now;
     db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, count INTEGER NOT NULL, body TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS messages_by_kind ON messages (kind, seq);
     `);
+    this.budget = planBudget(opts.maxBytes ?? DEFAULT_BUFFER_BYTES, db.pragma('page_size', { simple: true }) as number);
+    db.pragma(`wal_autocheckpoint = ${this.budget.walCheckpointPages}`);
+    db.pragma(`journal_size_limit = ${this.budget.walBytes}`);
+    db.pragma(`max_page_count = ${this.budget.dbPages}`);
     const seed = db.prepare<[string, string]>('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)');
     seed.run('stream', randomUUID());
     seed.run('nextSeq', '0');
     const meta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     this.stream = meta.get('stream')!.value;
     this.nextSeq = Number(meta.get('nextSeq')!.value);
+    for (const { kind, top } of db.prepare<[], { kind: number; top: number }>('SELECT kind, MAX(seq) AS top FROM messages GROUP BY kind').all()) this.newest[KINDS[kind]!] = top;
     this.selectAfter = db.prepare('SELECT seq, count, body FROM messages WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?');
+    this.selectOldest = db.prepare('SELECT seq, count, body FROM messages WHERE kind = ? ORDER BY seq LIMIT ?');
+    const used = db.prepare<[], { used: number }>('SELECT p.page_count - f.freelist_count AS used FROM pragma_page_count() p, pragma_freelist_count() f');
+    this.usedPages = () => used.get()!.used;
     const insert = db.prepare<[number, number, number, string]>('INSERT INTO messages (seq, kind, count, body) VALUES (?, ?, ?, ?)');
-    const saveSeq = db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'nextSeq'");
-    this.commit = db.transaction((rows: NewRow[], nextSeq: number) => {
-      for (const row of rows) insert.run(row.seq, row.kind, row.count, row.body);
-      saveSeq.run(String(nextSeq));
-    });
     const remove = db.prepare<[number]>('DELETE FROM messages WHERE seq = ?');
-    this.removeRows = db.transaction((keys: number[]) => {
+    const saveSeq = db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'nextSeq'");
+    this.write = db.transaction((keys: readonly number[], rows: readonly NewRow[], nextSeq: number) => {
       for (const key of keys) remove.run(key);
+      for (const row of rows) insert.run(row.seq, row.kind, row.count, row.body);
+      if (rows.length > 0) saveSeq.run(String(nextSeq));
     });
   }
 
@@ -120,6 +158,7 @@ export class Outbox {
       return new Outbox(db, opts);
     } catch (err) {
       db?.close();
+      if (err instanceof PolegateError) throw err;
       throw new PolegateError(
         `cannot open the outbox ${path}: ${(err as Error).message}. Check that buffer.path in the manifest names a writable file on a local disk, or move a damaged file aside.`,
         'OUTBOX_OPEN',
@@ -137,9 +176,8 @@ export class Outbox {
       const seq = seqFirst + start;
       rows.push({ seq, kind: KIND_CODE.telemetry, count: chunk.length, body: chunk.map((r, i) => readingJson(seq + i, r)).join(',') });
     }
-    this.commit(rows, seqFirst + readings.length);
-    this.nextSeq = seqFirst + readings.length;
-    return { seqFirst, seqLast: this.nextSeq - 1 };
+    this.commit('telemetry', rows, seqFirst + readings.length);
+    return { seqFirst, seqLast: seqFirst + readings.length - 1 };
   }
 
   /** Commits one alarm, durably (synchronous=FULL); returns its seq. */
@@ -154,14 +192,75 @@ export class Outbox {
 
   private appendOne(kind: MessageKind, body: string): number {
     const seq = this.nextSeq;
+    this.synced(() => this.commit(kind, [{ seq, kind: KIND_CODE[kind], count: 1, body }], seq + 1));
+    return seq;
+  }
+
+  private synced(fn: () => void): void {
     this.db.pragma('synchronous = FULL');
     try {
-      this.commit([{ seq, kind: KIND_CODE[kind], count: 1, body }], seq + 1);
+      fn();
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
-    this.nextSeq = seq + 1;
-    return seq;
+  }
+
+  /**
+   * Commits new rows within the budget: past the high mark it evicts (telemetry for telemetry; events
+   * too for events and alarms); when the page cap refuses the rows it evicts and tries once more.
+   */
+  private commit(kind: MessageKind, rows: NewRow[], nextSeq: number): void {
+    const victims: MessageKind[] = kind === 'telemetry' ? ['telemetry'] : ['telemetry', 'event'];
+    try {
+      this.write([], rows, nextSeq);
+    } catch (err) {
+      // The eviction's gap events take the seqs after the rows; if the rows are still refused, their
+      // seqs stay unused (a seq gap is not a loss: the caller keeps the rows and commits them later).
+      // Full below the high mark is the disk, not the budget: evicting would not be the budget's doing.
+      const overBudget = isFull(err) && this.usedPages() >= this.budget.highPages;
+      if (!overBudget || !this.evict(victims, this.budget.lowPages, nextSeq)) {
+        throw overBudget ? new PolegateError(`the outbox is full (buffer.maxBytes ${this.budget.maxBytes}) of messages that may not be evicted for ${kind}`, 'OUTBOX_FULL') : err;
+      }
+      this.write([], rows, this.nextSeq);
+      nextSeq = this.nextSeq;
+    }
+    this.nextSeq = nextSeq;
+    this.newest[kind] = Math.max(this.newest[kind], rows[rows.length - 1]!.seq);
+    if (this.usedPages() > this.budget.highPages) this.evict(victims, this.budget.lowPages, this.nextSeq);
+  }
+
+  /**
+   * Deletes the oldest rows of `victims` (in that order) that are not in flight until at most
+   * `targetPages` are used, in rounds of one transaction each that also commits the gap events, whose
+   * seqs start at `seqFrom`. Returns whether anything was evicted.
+   */
+  private evict(victims: readonly MessageKind[], targetPages: number, seqFrom: number): boolean {
+    let any = false;
+    for (const kind of victims) {
+      while (this.usedPages() > targetPages) {
+        const rows = this.selectOldest.all(KIND_CODE[kind], 16 + this.inFlight.size).filter((r) => !this.inFlight.has(r.seq));
+        if (rows.length === 0) break;
+        const tally = new GapTally();
+        for (const row of rows) {
+          if (kind === 'telemetry') tally.addReadingsJson(row.body);
+          else {
+            const event = JSON.parse(row.body) as OutboxEvent;
+            tally.add('event', event.device, event.type, event.ts);
+          }
+        }
+        const ts = this.now();
+        const gaps = tally.take('buffer-full', ts).map((event, i): NewRow => ({ seq: seqFrom + i, kind: KIND_CODE.event, count: 1, body: JSON.stringify(event) }));
+        seqFrom += gaps.length;
+        this.synced(() => this.write(rows.map((r) => r.seq), gaps, seqFrom));
+        this.nextSeq = seqFrom;
+        this.newest.event = gaps[gaps.length - 1]!.seq;
+        const lost = rows.reduce((n, r) => n + r.count, 0);
+        if (kind === 'telemetry') this.evicted.readings += lost;
+        else this.evicted.events += lost;
+        any = true;
+      }
+    }
+    return any;
   }
 
   /**
@@ -171,13 +270,16 @@ export class Outbox {
    */
   nextBatch(limits: { maxReadings: number; maxBytes: number }): OutboxBatch | undefined {
     for (const kind of KINDS) {
+      if (this.offered[kind] >= this.newest[kind]) continue;
       const single = kind !== 'telemetry';
       const rows: Row[] = [];
       let count = 0;
       let bytes = 0;
       let after = this.offered[kind];
+      // Fetch about what one batch can take: bodies are large, and rows past the limits are wasted reads.
+      const pageRows = single ? 2 : Math.min(64, Math.ceil(limits.maxReadings / this.rowReadings) + 1);
       scan: for (;;) {
-        const page = this.selectAfter.all(KIND_CODE[kind], after, 64);
+        const page = this.selectAfter.all(KIND_CODE[kind], after, pageRows);
         for (const row of page) {
           after = row.seq;
           if (this.inFlight.has(row.seq)) continue;
@@ -187,7 +289,7 @@ export class Outbox {
           count += row.count;
           bytes += size;
         }
-        if (page.length < 64) break;
+        if (page.length < pageRows) break;
       }
       if (rows.length === 0) continue;
       for (const row of rows) this.inFlight.add(row.seq);
@@ -207,7 +309,7 @@ export class Outbox {
 
   /** The broker has the batch: delete it. */
   ack(batch: OutboxBatch): void {
-    this.removeRows(batch.rows);
+    this.write(batch.rows, [], this.nextSeq);
     for (const key of batch.rows) this.inFlight.delete(key);
   }
 
@@ -228,7 +330,7 @@ export class Outbox {
     for (const { kind, n } of sums) pending[KINDS[kind]!] = n;
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
     const pageCount = this.db.pragma('page_count', { simple: true }) as number;
-    return { stream: this.stream, nextSeq: this.nextSeq, pending, inFlightRows: this.inFlight.size, fileBytes: pageSize * pageCount };
+    return { stream: this.stream, nextSeq: this.nextSeq, pending, inFlightRows: this.inFlight.size, fileBytes: pageSize * pageCount, evicted: { ...this.evicted } };
   }
 
   /** Syncs the WAL to disk and folds it into the database: bounds what a power cut can take. */

@@ -37,8 +37,12 @@ interface DeviceLoop extends ScheduledDevice {
   offline: boolean;
   /** A driver call is still running (possibly past its timeout): never start another. */
   busy: boolean;
+  /** A poll (open, read, hand-over) is in progress. */
+  polling: boolean;
+  /** When the last poll started: the interval counts from there. */
+  started?: number;
   timer?: NodeJS.Timeout;
-  tick?: Promise<void>;
+  tick?: Promise<Sample[] | Error>;
 }
 
 export class Scheduler {
@@ -49,7 +53,7 @@ export class Scheduler {
   private readonly pollTimeoutMs: number;
 
   constructor(devices: ScheduledDevice[], private readonly opts: SchedulerOptions) {
-    this.loops = devices.map((d) => ({ ...d, opened: false, failures: 0, offline: false, busy: false }));
+    this.loops = devices.map((d) => ({ ...d, opened: false, failures: 0, offline: false, busy: false, polling: false }));
     this.offlineAfter = opts.offlineAfter ?? 3;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
     this.pollTimeoutMs = opts.pollTimeoutMs ?? 30_000;
@@ -62,6 +66,35 @@ export class Scheduler {
   /** Whether the device is currently considered offline. */
   isOffline(device: string): boolean {
     return this.loops.find((l) => l.id === device)?.offline ?? false;
+  }
+
+  /**
+   * Polls a device now, for a `poll` command: after the poll in progress, if any (never two at once),
+   * and its interval restarts from this poll. The samples also go to onSamples, as any poll's do.
+   */
+  async pollNow(device: string): Promise<Sample[]> {
+    const loop = this.loopOf(device);
+    while (loop.polling) await loop.tick;
+    if (this.stopped) throw new Error('the agent is stopping');
+    clearTimeout(loop.timer);
+    const outcome = await (loop.tick = this.poll(loop));
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  }
+
+  /** A new interval for a device (a `set-interval` command), from its last poll on; a device in backoff keeps its backoff. */
+  setPollMs(device: string, pollMs: number): void {
+    const loop = this.loopOf(device);
+    loop.pollMs = pollMs;
+    if (loop.polling || loop.started === undefined || loop.failures >= this.offlineAfter) return;
+    clearTimeout(loop.timer);
+    this.schedule(loop, Math.max(0, loop.started + pollMs - this.opts.clock.now()));
+  }
+
+  private loopOf(device: string): DeviceLoop {
+    const loop = this.loops.find((l) => l.id === device);
+    if (!loop) throw new Error(`no device ${device}`);
+    return loop;
   }
 
   /** Stops polling and waits for polls in progress, at most `timeoutMs`. */
@@ -92,10 +125,22 @@ export class Scheduler {
     return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
   }
 
-  private async poll(loop: DeviceLoop): Promise<void> {
+  /** One poll; resolves with its samples or its failure, never rejects. */
+  private async poll(loop: DeviceLoop): Promise<Sample[] | Error> {
+    loop.polling = true;
+    try {
+      return await this.pollOnce(loop);
+    } finally {
+      loop.polling = false;
+    }
+  }
+
+  private async pollOnce(loop: DeviceLoop): Promise<Sample[] | Error> {
     const { clock, log } = this.opts;
     const started = clock.now();
+    loop.started = started;
     let samples: Sample[] | undefined;
+    let failure: Error | undefined;
     try {
       if (!loop.opened) {
         await this.call(loop, () => loop.driver.open());
@@ -104,8 +149,9 @@ export class Scheduler {
       samples = await this.call(loop, () => loop.driver.read());
     } catch (err) {
       this.failed(loop, err);
+      failure = err instanceof Error ? err : new Error(String(err));
     }
-    if (this.stopped) return;
+    if (this.stopped) return failure ?? new Error('the agent is stopping');
     if (samples) {
       loop.failures = 0;
       if (loop.offline) {
@@ -120,6 +166,7 @@ export class Scheduler {
       ? Math.min(this.maxBackoffMs, loop.pollMs * 2 ** (loop.failures - this.offlineAfter))
       : Math.max(0, started + loop.pollMs - clock.now());
     this.schedule(loop, delay);
+    return samples ?? failure!;
   }
 
   private failed(loop: DeviceLoop, err: unknown): void {

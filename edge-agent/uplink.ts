@@ -5,6 +5,12 @@
 // hold copies of what the outbox already keeps on disk. Each connection attempt is a fresh client; we
 // publish only while connected, and whatever was in flight when a connection drops goes back to the
 // outbox (release) to be sent again on the next one. The cloud drops duplicates by (pole, stream, seq).
+//
+// In flight is bounded by count (`window`, never more than MQTT's 65,535 packet ids) and by bytes
+// (`windowBytes`): an alarm raised during a drain is published ahead of the rest of the backlog, but
+// behind what is already in flight, so the byte bound is what bounds its wait on a slow link.
+// Live telemetry lingers up to `lingerMs` after a poll so that one publish (one PUBACK, one delete)
+// carries the polls of all devices; alarms, events and the backlog never wait.
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -28,14 +34,28 @@ export interface UplinkOptions {
   birth: () => string;
   clock: Clock;
   log: Logger;
-  /** Messages published and not yet acknowledged, at most. */
+  /** Messages published and not yet acknowledged, at most (≤ 65,535). */
   window?: number;
+  /** Payload bytes published and not yet acknowledged, at most (one message may exceed it alone). */
+  windowBytes?: number;
+  /** How long new live telemetry may wait for more to share its publish, ms. */
+  lingerMs?: number;
   maxReadings?: number;
   /** Largest telemetry body, in bytes: keep it under the broker's maximum packet size. */
   maxBytes?: number;
   /** Reconnect backoff: first delay and cap, ms; each delay gets ±50 % jitter. */
   backoffMs?: { min: number; max: number };
 }
+
+/** MQTT packet ids are 16 bits: more in flight and mqtt.js would reuse an id still awaiting PUBACK. */
+const MAX_WINDOW = 65_535;
+/**
+ * Cellular defaults: a keepalive under the shortest common carrier NAT idle timeout (about 60 s), so
+ * the mapping survives quiet minutes and a dead link is noticed within 1.5 × 45 s; a connect timeout
+ * long enough for a TLS handshake over a congested 3G fallback.
+ */
+const KEEPALIVE_S = 45;
+const CONNECT_TIMEOUT_MS = 30_000;
 
 export interface SentInfo {
   kind: OutboxBatch['kind'];
@@ -74,17 +94,23 @@ export class Uplink extends EventEmitter {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Seqs below this were committed before the current connection: replayed backlog. */
   private backlogMark = 0;
-  private readonly inFlight = new Set<OutboxBatch>();
+  private readonly inFlight = new Map<OutboxBatch, number>();
+  private inFlightBytes = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private readonly tlsFiles: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
   private readonly window: number;
+  private readonly windowBytes: number;
+  private readonly lingerMs: number;
   private readonly limits: { maxReadings: number; maxBytes: number };
 
   constructor(private readonly outbox: Outbox, private readonly opts: UplinkOptions) {
     super();
     if (opts.urls.length === 0) throw new PolegateError('uplink: set uplink.url or uplink.urls in the manifest', 'UPLINK_URL', 2);
     this.tlsFiles = readTlsFiles(opts.tls);
-    this.window = opts.window ?? 32;
-    this.limits = { maxReadings: opts.maxReadings ?? 500, maxBytes: opts.maxBytes ?? 256 * 1024 };
+    this.window = Math.min(MAX_WINDOW, opts.window ?? 32);
+    this.windowBytes = opts.windowBytes ?? 1024 * 1024;
+    this.lingerMs = opts.lingerMs ?? 500;
+    this.limits = { maxReadings: opts.maxReadings ?? 2000, maxBytes: opts.maxBytes ?? 256 * 1024 };
   }
 
   get isConnected(): boolean {
@@ -100,9 +126,25 @@ export class Uplink extends EventEmitter {
     if (this.connected) this.client?.publish(this.topic('birth'), this.opts.birth(), { qos: 1, retain: true });
   }
 
-  /** New messages were committed to the outbox. */
-  kick(): void {
-    this.pump();
+  /** Publishes a cmd/result (QoS 1); false when not connected (results are not kept for later). */
+  publishResult(payload: string): boolean {
+    if (!this.connected || !this.client) return false;
+    this.client.publish(this.topic('cmd/result'), payload, { qos: 1 });
+    return true;
+  }
+
+  /** New messages were committed to the outbox; `urgent` (alarms, events) publishes them at once. */
+  kick(urgent = true): void {
+    if (urgent || this.lingerMs === 0) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      this.pump();
+    } else {
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.pump();
+      }, this.lingerMs);
+    }
   }
 
   private topic(kind: JsonTopicKind): string {
@@ -119,14 +161,18 @@ export class Uplink extends EventEmitter {
       password: this.opts.password,
       protocolVersion: 4,
       clean: true,
-      keepalive: this.opts.keepaliveS ?? 30,
+      keepalive: this.opts.keepaliveS ?? KEEPALIVE_S,
       reconnectPeriod: 0,
-      connectTimeout: 10_000,
+      connectTimeout: CONNECT_TIMEOUT_MS,
       queueQoSZero: false,
       ...this.tlsFiles,
       will: { topic: this.topic('state'), payload: Buffer.from(statePayload(this.opts.pole, 'offline', this.opts.bootId, this.opts.clock.now())), qos: 1, retain: true },
     });
     this.client = client;
+    // Commands for this pole: emitted as raw payloads as 'command'; edge-agent/commands.ts parses them.
+    client.on('message', (topic, payload) => {
+      if (generation === this.generation && topic === this.topic('cmd')) this.emit('command', payload);
+    });
     let wasConnected = false;
     client.on('connect', () => {
       if (generation !== this.generation) return;
@@ -134,6 +180,8 @@ export class Uplink extends EventEmitter {
       this.connected = true;
       this.attempt = 0;
       this.backlogMark = this.outbox.seqEnd;
+      // A clean session forgets subscriptions: subscribe on every connect, before birth invites commands.
+      client.subscribe(this.topic('cmd'), { qos: 1 });
       client.publish(this.topic('state'), statePayload(this.opts.pole, 'online', this.opts.bootId, this.opts.clock.now()), { qos: 1, retain: true });
       client.publish(this.topic('birth'), this.opts.birth(), { qos: 1, retain: true });
       this.opts.log.info({ url: redactUrl(url) }, 'uplink connected');
@@ -155,8 +203,7 @@ export class Uplink extends EventEmitter {
     const was = this.connected;
     this.connected = false;
     this.generation++;
-    for (const batch of this.inFlight) this.outbox.release(batch);
-    this.inFlight.clear();
+    this.releaseInFlight();
     this.client?.end(true);
     this.client = undefined;
     if (was) {
@@ -180,11 +227,13 @@ export class Uplink extends EventEmitter {
     const client = this.client;
     if (!this.connected || !client) return;
     const generation = this.generation;
-    while (this.inFlight.size < this.window) {
+    while (this.inFlight.size < this.window && this.inFlightBytes < this.windowBytes) {
       const batch = this.outbox.nextBatch(this.limits);
       if (!batch) break;
-      this.inFlight.add(batch);
       const payload = batchPayload(this.opts.pole, this.outbox.stream, batch, batch.seqLast < this.backlogMark);
+      // Characters, not bytes: payloads are JSON, nearly all ASCII, and this is a bound, not a count.
+      this.inFlight.set(batch, payload.length);
+      this.inFlightBytes += payload.length;
       client.publish(this.topic(batch.kind), payload, { qos: 1 }, (err) => this.onPuback(generation, batch, err));
     }
     if (this.inFlight.size === 0) this.emit('idle');
@@ -192,6 +241,7 @@ export class Uplink extends EventEmitter {
 
   private onPuback(generation: number, batch: OutboxBatch, err: Error | undefined): void {
     if (generation !== this.generation) return;
+    this.inFlightBytes -= this.inFlight.get(batch)!;
     this.inFlight.delete(batch);
     if (err) {
       // Still connected but refused (e.g. too large for the broker): offer it again after a reconnect.
@@ -246,9 +296,15 @@ export class Uplink extends EventEmitter {
     }
     this.generation++;
     this.connected = false;
-    for (const batch of this.inFlight) this.outbox.release(batch);
-    this.inFlight.clear();
+    clearTimeout(this.lingerTimer);
+    this.releaseInFlight();
     this.client?.end(true);
     this.client = undefined;
+  }
+
+  private releaseInFlight(): void {
+    for (const batch of this.inFlight.keys()) this.outbox.release(batch);
+    this.inFlight.clear();
+    this.inFlightBytes = 0;
   }
 }

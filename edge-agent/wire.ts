@@ -1,6 +1,7 @@
 // Outbox batches and presence as the v1 payloads of the wire contract (contract/schemas.ts).
 // Telemetry bodies are already JSON, so a payload is assembled as a string, never re-serialized.
-import { CONTRACT_VERSION, type BirthPayload, type StatePayload } from '../contract/schemas.js';
+import { CONTRACT_VERSION } from '../contract/constants.js';
+import type { BirthPayload, StatePayload } from '../contract/schemas.js';
 import type { OutboxBatch } from './outbox.js';
 
 export function batchPayload(pole: string, stream: string, batch: OutboxBatch, historical: boolean): string {

@@ -1,24 +1,21 @@
-// The built-in `modbus` driver over Modbus TCP: the profile decides what is read (read-plan.ts)
-// and how registers become values (decode-registers.ts); this file runs the plan and turns
-// link failures into one clear error and refusals into bad samples.
-import type { Driver, DriverContext, DriverFactory, MetricInfo, ReadingValue, Sample } from '../sdk/types.js';
+// The built-in `modbus` driver over Modbus TCP, RTU on a shared serial bus, or RTU tunnelled over TCP:
+// the profile decides what is read (read-plan.ts) and how registers become values
+// (decode-registers.ts); this file picks the link, runs the plan, and turns link failures into one
+// clear error and refusals and malformed answers into bad samples.
+import type { Driver, DriverContext, DriverRuntime, MetricInfo, ReadingValue, Sample } from '../sdk/types.js';
 import type { ProfileMetric } from '../../config/profile-schema.js';
 import { PolegateError } from '../../config/errors.js';
-import { ModbusOptions, type ModbusDriverOptions } from './options.js';
+import type { ModbusDriverOptions } from './options.js';
 import { decodeRegisters, encodeValue, layoutOf } from './decode-registers.js';
-import { planReads, type ReadRequest } from './read-plan.js';
-import { ModbusException, ModbusTcpClient } from './tcp-client.js';
+import { planProfile, type ReadRequest } from './read-plan.js';
+import { ModbusException, type ModbusClient } from './modbus-client.js';
+import { RtuClient } from './rtu-client.js';
+import { ModbusTcpClient } from './tcp-client.js';
 
 const DEFAULT_PORT = 502;
 
 function checkOptions(options: ModbusDriverOptions, deviceId: string): void {
-  if (options.bus !== undefined) {
-    throw new PolegateError(`device ${deviceId}: Modbus RTU over a serial bus (bus: ${options.bus}) is not supported yet; use a Modbus TCP device (host, port) for now`, 'NOT_SUPPORTED', 2);
-  }
-  if (options.framing === 'rtu-over-tcp') {
-    throw new PolegateError(`device ${deviceId}: framing rtu-over-tcp is not supported yet; use framing: tcp`, 'NOT_SUPPORTED', 2);
-  }
-  if (options.host === undefined) {
+  if (options.bus === undefined && options.host === undefined) {
     throw new PolegateError(`device ${deviceId}: a Modbus device needs host (Modbus TCP) or bus (RTU); add host: and port:`, 'CONFIG_INVALID', 2);
   }
   for (const metric of options.profile.metrics) {
@@ -35,16 +32,37 @@ function metricType(metric: ProfileMetric): MetricInfo['type'] {
   return type === 'bool' ? 'boolean' : type === 'string' ? 'string' : 'number';
 }
 
+/** The link to the unit and how messages name it. RTU links are the agent's shared buses. */
+function linkOf(options: ModbusDriverOptions, context: DriverContext): { client: ModbusClient; where: string } {
+  const { deviceId } = context;
+  const { unitId } = options;
+  const noAgent = (what: string) => new PolegateError(`device ${deviceId}: ${what} needs the agent's shared buses, which this driver was not given; run it under polegate edge`, 'NOT_SUPPORTED', 2);
+  if (options.bus !== undefined) {
+    const bus = context.transport?.bus;
+    if (!bus) throw noAgent(`Modbus RTU on bus ${options.bus}`);
+    return { client: new RtuClient(bus, unitId), where: `device ${deviceId} (Modbus RTU on bus ${bus.label}, unit ${unitId})` };
+  }
+  const host = options.host!;
+  const port = options.port ?? DEFAULT_PORT;
+  if (options.framing === 'rtu-over-tcp') {
+    if (!context.transport) throw noAgent(`Modbus RTU over TCP to ${host}:${port}`);
+    return { client: new RtuClient(context.transport.tcpBus(host, port), unitId), where: `device ${deviceId} (Modbus RTU over TCP ${host}:${port}, unit ${unitId})` };
+  }
+  const timeoutMs = options.timeoutMs ?? context.timeoutMs;
+  return { client: new ModbusTcpClient({ host, port, unitId, timeoutMs }), where: `device ${deviceId} (Modbus TCP ${host}:${port}, unit ${unitId})` };
+}
+
+const isBusFailure = (err: unknown) => err instanceof PolegateError && err.code.startsWith('BUS_');
+/** An answer the bus saw but could not accept (bad CRC, noise): the request's samples are bad, the link is fine. */
+const isBadFrame = (err: unknown) => err instanceof PolegateError && err.code === 'BUS_BAD_FRAME';
+const BAD_FRAME_PREFIX = 'malformed answer: ';
+
 function create(options: ModbusDriverOptions, context: DriverContext): Driver {
   const { deviceId, clock } = context;
   checkOptions(options, deviceId);
-  const { profile, unitId } = options;
-  const host = options.host!;
-  const port = options.port ?? DEFAULT_PORT;
-  const timeoutMs = options.timeoutMs ?? context.timeoutMs;
-  const where = `device ${deviceId} (Modbus TCP ${host}:${port}, unit ${unitId})`;
-  const plan = planReads(profile.metrics, { maxRegistersPerRead: profile.maxRegistersPerRead });
-  const client = new ModbusTcpClient({ host, port, unitId, timeoutMs });
+  const { profile } = options;
+  const { client, where } = linkOf(options, context);
+  const plan = planProfile(profile);
   const byName = new Map(profile.metrics.map((metric) => [metric.name, metric]));
   const unitOf = (metric: ProfileMetric) => metric.unit ?? '';
 
@@ -64,15 +82,20 @@ function create(options: ModbusDriverOptions, context: DriverContext): Driver {
     }
   }
 
-  /** Runs one request; a Modbus exception marks its metrics bad, anything else is a link failure. */
+  function badSamples(request: ReadRequest, reason: string): Sample[] {
+    const ts = clock.now();
+    return request.metrics.map(({ metric }) => ({ metric: metric.name, value: null, unit: unitOf(metric), ts, quality: 'bad', reason }));
+  }
+
+  /** Runs one request; a Modbus exception or a malformed answer marks its metrics bad, anything else is a link failure. */
   async function execute(request: ReadRequest): Promise<Sample[]> {
     let words: number[];
     try {
       words = await client.read(request.table, request.address, request.count);
     } catch (err) {
-      if (!(err instanceof ModbusException)) throw unreachable(err, `reading ${request.table} ${request.address}+${request.count}`);
-      const ts = clock.now();
-      return request.metrics.map(({ metric }) => ({ metric: metric.name, value: null, unit: unitOf(metric), ts, quality: 'bad', reason: err.message }));
+      if (err instanceof ModbusException) return badSamples(request, err.message);
+      if (isBadFrame(err)) return badSamples(request, `${BAD_FRAME_PREFIX}${(err as Error).message}`);
+      throw unreachable(err, `reading ${request.table} ${request.address}+${request.count}`);
     }
     const ts = clock.now();
     return request.metrics.map(({ metric, offset, width }) => ({
@@ -101,7 +124,7 @@ function create(options: ModbusDriverOptions, context: DriverContext): Driver {
       image = encodeValue(metric, value, current);
     } catch (err) {
       if (err instanceof ModbusException) throw new PolegateError(`${where}: reading ${name} before writing it: ${err.message}`, 'WRITE_REFUSED', 1);
-      if (err instanceof Error && !client.connected) throw unreachable(err, `writing ${name}`);
+      if (!client.connected || isBusFailure(err)) throw unreachable(err, `writing ${name}`);
       throw new PolegateError(`${where}: cannot write ${name}: ${(err as Error).message}`, 'WRITE_REFUSED', 2);
     }
     try {
@@ -126,7 +149,14 @@ function create(options: ModbusDriverOptions, context: DriverContext): Driver {
     async read() {
       await ensureConnected();
       const samples: Sample[] = [];
-      for (const request of plan) samples.push(...(await execute(request)));
+      let malformed: string | undefined;
+      for (const request of plan) {
+        // A unit that garbles one answer garbles the next: asking again would cost the shared bus
+        // a timeout per request instead of one per poll.
+        const got = malformed ? badSamples(request, `not read: ${malformed}`) : await execute(request);
+        malformed ??= got.find((sample) => sample.reason?.startsWith(BAD_FRAME_PREFIX))?.reason;
+        samples.push(...got);
+      }
       return samples;
     },
     write,
@@ -136,9 +166,10 @@ function create(options: ModbusDriverOptions, context: DriverContext): Driver {
   };
 }
 
-const modbus: DriverFactory<ModbusDriverOptions> = {
+// The options schema (options.ts) is not imported here: the agent runs this module and has no use
+// for it; drivers/builtin.ts adds it for config/.
+const modbus: DriverRuntime<ModbusDriverOptions> = {
   kind: 'modbus',
-  optionsSchema: ModbusOptions,
   create,
 };
 

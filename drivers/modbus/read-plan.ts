@@ -1,6 +1,6 @@
 // Which read requests one poll makes: the profile's metrics grouped per table, adjacent (or near)
 // addresses coalesced into one request, no request longer than the device accepts. Pure.
-import type { ProfileMetric, RegisterTable } from '../../config/profile-schema.js';
+import type { Profile, ProfileMetric, RegisterTable } from '../../config/profile-schema.js';
 import { isBitTable, layoutOf } from './decode-registers.js';
 
 /** The Modbus protocol's own ceilings: 125 registers (FC3/FC4) or 2000 bits (FC1/FC2) per request. */
@@ -26,7 +26,7 @@ export interface PlanOptions {
   maxRegistersPerRead?: number;
   /** Largest coil / discrete-input read, 2000 by default. */
   maxBitsPerRead?: number;
-  /** Unused addresses a request may span to join two metrics; 0 (adjacent only) by default. */
+  /** Unused addresses a request may span to join two metrics; the profile's maxGapRegisters, 0 (adjacent only) by default. */
   maxGap?: number;
 }
 
@@ -55,4 +55,9 @@ export function planReads(metrics: readonly ProfileMetric[], options: PlanOption
     }
   }
   return requests;
+}
+
+/** The plan a profile asks for: its metrics within its own request size and gap limits. */
+export function planProfile(profile: Profile): ReadRequest[] {
+  return planReads(profile.metrics, { maxRegistersPerRead: profile.maxRegistersPerRead, maxGap: profile.maxGapRegisters });
 }

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { checkUnit, toCanonical } from '../../config/units.js';
+import { checkUnit, toCanonical, unitTable } from '../../config/units.js';
+
+const convert = (c: { factor: number; offset: number }, value: number) => value * c.factor + c.offset;
 
 t.test('units convert into the canonical unit of their quantity', async (t) => {
   const cases: Array<[string, number, string, number]> = [
@@ -16,16 +18,16 @@ t.test('units convert into the canonical unit of their quantity', async (t) => {
   ];
   for (const [from, value, unit, expected] of cases) {
     const c = toCanonical(from);
-    t.equal(c.unit, unit, `${from} is a ${unit} quantity`);
-    t.ok(Math.abs(c.convert(value) - expected) < 1e-3, `${value} ${from} = ${expected} ${unit} (got ${c.convert(value)})`);
+    t.equal(c.canonical, unit, `${from} is a ${unit} quantity`);
+    t.ok(Math.abs(convert(c, value) - expected) < 1e-3, `${value} ${from} = ${expected} ${unit} (got ${convert(c, value)})`);
   }
 });
 
 t.test('field units pass through unchanged', async (t) => {
   for (const unit of ['%LEL', 'ppm', '%vol', '%RH', '']) {
     const c = toCanonical(unit);
-    t.equal(c.unit, unit);
-    t.equal(c.convert(12.5), 12.5);
+    t.equal(c.canonical, unit);
+    t.equal(convert(c, 12.5), 12.5);
   }
 });
 
@@ -34,4 +36,13 @@ t.test('bad units are refused with a hint', async (t) => {
   t.match(checkUnit('furlongs'), /unknown unit 'furlongs'/);
   t.match(checkUnit('degC'), /unknown unit/);
   t.throws(() => toCanonical('nope'), /unknown unit 'nope'/);
+});
+
+t.test('the unit table: the given units and the common ones, as plain data, without invalid units', async (t) => {
+  const table = unitTable(['L/min', 'furlongs']);
+  t.same(table['L/min'], toCanonical('L/min'));
+  t.same(table.bar, { canonical: 'kPa', factor: 100, offset: 0 });
+  t.same(table['%LEL'], { canonical: '%LEL', factor: 1, offset: 0 });
+  t.notOk('furlongs' in table);
+  t.same(structuredClone(table), table, 'crosses threads unchanged');
 });

@@ -1,6 +1,8 @@
 // The built-in profiles load, are read in few requests, and keep the metrics manifests refer to.
 import t from 'tap';
 import { builtinDrivers, builtinProfileNames, builtinProfilePath } from '../../drivers/builtin.js';
+import { builtinRuntimeKinds, loadBuiltinRuntime } from '../../drivers/builtin-runtime.js';
+import { ModbusOptions } from '../../drivers/modbus/options.js';
 import { planReads } from '../../drivers/modbus/read-plan.js';
 import modbus from '../../drivers/modbus/index.js';
 import { loadBuiltinProfile, loadProfileArg } from '../../fixtures/profiles.js';
@@ -9,7 +11,18 @@ import { quietScenario } from '../../fixtures/scenarios.js';
 
 t.same(builtinProfileNames(), ['gas-detector', 'pressure-transmitter', 'water-level']);
 t.equal(builtinProfilePath('nope'), undefined);
-t.equal(builtinDrivers.modbus, modbus);
+t.equal(builtinDrivers.modbus!.create, modbus.create);
+t.equal(builtinDrivers.modbus!.optionsSchema, ModbusOptions);
+
+t.test('the agent finds the same built-in drivers as config/, without their schemas', async (t) => {
+  t.same([...builtinRuntimeKinds].sort(), Object.keys(builtinDrivers).sort());
+  for (const kind of builtinRuntimeKinds) {
+    const runtime = await loadBuiltinRuntime(kind);
+    t.equal(runtime?.create, builtinDrivers[kind]!.create, kind);
+    t.notOk(runtime && 'optionsSchema' in runtime, `${kind}: no schema at run time`);
+  }
+  t.equal(await loadBuiltinRuntime('toString'), undefined);
+});
 
 const EXPECT: Record<string, { metrics: string[]; maxRequests: number; units: Record<string, string> }> = {
   'gas-detector': { metrics: ['lel', 'temp', 'fault'], maxRequests: 3, units: { lel: '%LEL', temp: 'Cel' } },

@@ -1,40 +1,44 @@
 import t from 'tap';
+import { unitTable } from '../../config/units.js';
 import { describeForBirth, normalizeSample, normalizeSamples } from '../../edge-agent/normalizer.js';
 
+// The pole's table as config/ computes it: the common units (kPa, MPa, bar, cm, mm, [degF], …).
+const units = unitTable([]);
+
 t.test('numbers are converted into the canonical unit of their quantity', async (t) => {
-  const r = normalizeSample('p1', { metric: 'pressure', value: 0.25, unit: 'MPa', ts: 1000, quality: 'good' });
+  const r = normalizeSample('p1', { metric: 'pressure', value: 0.25, unit: 'MPa', ts: 1000, quality: 'good' }, units);
   t.same(r, { device: 'p1', metric: 'pressure', value: 250, unit: 'kPa', ts: 1000, quality: 'good' });
-  const f = normalizeSample('t1', { metric: 'temp', value: 212, unit: '[degF]', ts: 5, quality: 'uncertain' });
+  const f = normalizeSample('t1', { metric: 'temp', value: 212, unit: '[degF]', ts: 5, quality: 'uncertain' }, units);
   t.equal(f.unit, 'Cel');
   t.ok(Math.abs((f.value as number) - 100) < 1e-9);
   t.equal(f.quality, 'uncertain', 'quality is kept');
   t.equal(f.ts, 5, 'source ts is kept');
-  t.equal(normalizeSample('l', { metric: 'level', value: 150, unit: 'cm', ts: 1, quality: 'good' }).value, 1.5);
+  t.equal(normalizeSample('l', { metric: 'level', value: 150, unit: 'cm', ts: 1, quality: 'good' }, units).value, 1.5);
 });
 
 t.test('field units pass through unchanged', async (t) => {
-  t.same(normalizeSample('g', { metric: 'lel', value: 12.5, unit: '%LEL', ts: 1, quality: 'good' }), { device: 'g', metric: 'lel', value: 12.5, unit: '%LEL', ts: 1, quality: 'good' });
+  t.same(normalizeSample('g', { metric: 'lel', value: 12.5, unit: '%LEL', ts: 1, quality: 'good' }, units), { device: 'g', metric: 'lel', value: 12.5, unit: '%LEL', ts: 1, quality: 'good' });
 });
 
 t.test('booleans and strings pass through; their unit is still canonical', async (t) => {
-  t.same(normalizeSample('d', { metric: 'fault', value: true, unit: '', ts: 2, quality: 'good' }).value, true);
-  const s = normalizeSample('d', { metric: 'mode', value: 'auto', unit: '', ts: 2, quality: 'good' });
+  t.same(normalizeSample('d', { metric: 'fault', value: true, unit: '', ts: 2, quality: 'good' }, units).value, true);
+  const s = normalizeSample('d', { metric: 'mode', value: 'auto', unit: '', ts: 2, quality: 'good' }, units);
   t.equal(s.value, 'auto');
   t.equal(s.unit, '');
 });
 
 t.test('a missing or non-finite value is a bad reading with a string value saying why', async (t) => {
-  const withReason = normalizeSample('d', { metric: 'x', value: null, unit: 'bar', ts: 3, quality: 'bad', reason: 'Modbus exception 2' });
+  const withReason = normalizeSample('d', { metric: 'x', value: null, unit: 'bar', ts: 3, quality: 'bad', reason: 'Modbus exception 2' }, units);
   t.same(withReason, { device: 'd', metric: 'x', value: 'Modbus exception 2', unit: 'kPa', ts: 3, quality: 'bad' });
-  t.equal(normalizeSample('d', { metric: 'x', value: null, unit: 'm', ts: 3, quality: 'bad' }).value, 'no value');
-  const nan = normalizeSample('d', { metric: 'x', value: Number.NaN, unit: 'm', ts: 3, quality: 'good' });
+  t.equal(normalizeSample('d', { metric: 'x', value: null, unit: 'm', ts: 3, quality: 'bad' }, units).value, 'no value');
+  const nan = normalizeSample('d', { metric: 'x', value: Number.NaN, unit: 'm', ts: 3, quality: 'good' }, units);
   t.equal(nan.quality, 'bad', 'a NaN that claims to be good is bad');
   t.equal(nan.value, 'NaN');
-  t.equal(normalizeSample('d', { metric: 'x', value: Infinity, unit: 'm', ts: 3, quality: 'good' }).value, 'Infinity');
+  t.equal(normalizeSample('d', { metric: 'x', value: Infinity, unit: 'm', ts: 3, quality: 'good' }, units).value, 'Infinity');
 });
 
 t.test('an unknown unit is kept as written and the reading is no better than uncertain', async (t) => {
-  const r = normalizeSample('d', { metric: 'x', value: 4, unit: 'furlongs-ish', ts: 1, quality: 'good' });
+  const r = normalizeSample('d', { metric: 'x', value: 4, unit: 'furlongs-ish', ts: 1, quality: 'good' }, units);
   t.same(r, { device: 'd', metric: 'x', value: 4, unit: 'furlongs-ish', ts: 1, quality: 'uncertain' });
 });
 
@@ -42,13 +46,20 @@ t.test('normalizeSamples keeps order', async (t) => {
   const rs = normalizeSamples('d', [
     { metric: 'a', value: 1, unit: 'mm', ts: 1, quality: 'good' },
     { metric: 'b', value: 2, unit: 'V', ts: 1, quality: 'good' },
-  ]);
+  ], units);
   t.same(rs.map((r) => [r.metric, r.value, r.unit]), [['a', 0.001, 'm'], ['b', 2, 'V']]);
 });
 
 t.test('birth description lists canonical units', async (t) => {
-  t.same(describeForBirth('p1', 'modbus', { model: 'PT-1', metrics: [{ name: 'pressure', unit: 'bar', type: 'number' }, { name: 'fault', unit: '', type: 'boolean' }] }), {
+  t.same(describeForBirth('p1', 'modbus', { model: 'PT-1', metrics: [{ name: 'pressure', unit: 'bar', type: 'number' }, { name: 'fault', unit: '', type: 'boolean' }] }, units), {
     id: 'p1', driver: 'modbus', model: 'PT-1', metrics: [{ name: 'pressure', type: 'number', unit: 'kPa' }, { name: 'fault', type: 'boolean', unit: '' }],
   });
-  t.notOk('model' in describeForBirth('x', 'y', { metrics: [] }), 'no model key when the driver has none');
+  t.notOk('model' in describeForBirth('x', 'y', { metrics: [] }, units), 'no model key when the driver has none');
+});
+
+t.test('a unit the table lacks is kept as written, at best uncertain', async (t) => {
+  const only = unitTable(['hPa']);
+  t.same(normalizeSample('d', { metric: 'p', value: 2000, unit: 'hPa', ts: 1, quality: 'good' }, only), { device: 'd', metric: 'p', value: 200, unit: 'kPa', ts: 1, quality: 'good' }, 'a profile unit is in the table');
+  t.same(normalizeSample('d', { metric: 'p', value: 1013, unit: 'hPa', ts: 1, quality: 'good' }, units), { device: 'd', metric: 'p', value: 1013, unit: 'hPa', ts: 1, quality: 'uncertain' });
+  t.equal(normalizeSample('d', { metric: 'x', value: 1, unit: 'constructor', ts: 1, quality: 'good' }, units).quality, 'uncertain', 'no inherited keys');
 });

@@ -1,5 +1,6 @@
 // A LoadedManifest for tests, built as an object (as config/ would return it) around test devices.
 import type { LoadedManifest } from '../../config/loaded.js';
+import { unitTable } from '../../config/units.js';
 import testDriver, { type TestDeviceOptions } from './test-driver.js';
 
 export interface TestPole {
@@ -21,6 +22,7 @@ export function testManifest(p: TestPole): LoadedManifest {
       buffer: { path: p.bufferPath },
       devices: p.devices.map(({ id, pollMs }) => ({ id, driver: 'test-device', pollMs })),
     },
+    units: unitTable(p.devices.flatMap((d) => d.metrics.map((m) => m.unit))),
     devices: p.devices.map(({ id, pollMs, ...options }) => ({
       config: { id, driver: 'test-device', pollMs },
       factory: testDriver,

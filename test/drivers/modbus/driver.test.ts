@@ -127,10 +127,10 @@ t.test('writes that cannot be are refused with a clear error', async (t) => {
   t.equal(sim.value('i16'), 0, 'nothing was written');
 });
 
-t.test('options the driver does not handle yet, or cannot use, are refused at create', async (t) => {
+t.test('options the driver cannot use are refused at create', async (t) => {
   const ctx = context();
-  t.throws(() => modbus.create({ profile, unitId: 1, bus: 'rs485-1' }, ctx), { code: 'NOT_SUPPORTED', exitCode: 2, message: /device dev-1: Modbus RTU over a serial bus \(bus: rs485-1\) is not supported yet/ });
-  t.throws(() => modbus.create({ profile, unitId: 1, host: 'h', framing: 'rtu-over-tcp' }, ctx), /framing rtu-over-tcp is not supported yet/);
+  t.throws(() => modbus.create({ profile, unitId: 1, bus: 'rs485-1' }, ctx), { code: 'NOT_SUPPORTED', exitCode: 2, message: /device dev-1: Modbus RTU on bus rs485-1 needs the agent's shared buses, which this driver was not given/ });
+  t.throws(() => modbus.create({ profile, unitId: 1, host: 'h', framing: 'rtu-over-tcp' }, ctx), /Modbus RTU over TCP to h:502 needs the agent's shared buses/);
   t.throws(() => modbus.create({ profile, unitId: 1 }, ctx), /needs host \(Modbus TCP\) or bus/);
   const bad: Profile = { name: 'bad', metrics: [{ name: 'x', table: 'holding', address: 0, type: 'float32', order: 'GHEFCDAB' }] };
   t.throws(() => modbus.create({ profile: bad, unitId: 1, host: 'h' }, ctx), /device dev-1: profile bad, metric x: float32 has 4 bytes/);

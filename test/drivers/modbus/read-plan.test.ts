@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { ProfileMetric } from '../../../config/profile-schema.js';
-import { planReads } from '../../../drivers/modbus/read-plan.js';
+import { planProfile, planReads } from '../../../drivers/modbus/read-plan.js';
 
 const m = (name: string, fields: Partial<ProfileMetric>): ProfileMetric => ({ name, table: 'holding', address: 0, ...fields });
 const shape = (metrics: ProfileMetric[], options = {}) =>
@@ -49,4 +49,11 @@ t.test('a long string is planned with its full length', async (t) => {
   t.same(shape([m('serial', { address: 10, type: 'string', length: 8 }), m('after', { address: 18 })]), [
     { table: 'holding', address: 10, count: 9, metrics: ['serial@0', 'after@8'] },
   ]);
+});
+
+t.test('planProfile applies the profile\'s maxRegistersPerRead and maxGapRegisters', async (t) => {
+  const metrics = [m('a', { address: 0 }), m('b', { address: 3 }), m('c', { address: 6 })];
+  t.equal(planProfile({ name: 'p', metrics }).length, 3, 'adjacent only by default');
+  t.same(planProfile({ name: 'p', maxGapRegisters: 2, metrics }).map((r) => [r.address, r.count]), [[0, 7]]);
+  t.same(planProfile({ name: 'p', maxGapRegisters: 2, maxRegistersPerRead: 4, metrics }).map((r) => [r.address, r.count]), [[0, 4], [6, 1]]);
 });

@@ -1,0 +1,173 @@
+// What `polegate demo` (also `npm start`) runs; cli/demo.ts registers the command. The whole system
+// on embedded defaults in one command: cloud ingest, three simulated Modbus devices and one edge
+// agent talk over real sockets through the same code as in production; the live view is a platform
+// subscriber on the topic tree. A scripted scenario plays a gas leak, a pipe burst and an uplink cut
+// with recovery.
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { pino } from 'pino';
+import { startCloud } from '../cloud-ingest/cloud.js';
+import { addPole } from '../cloud-ingest/registry.js';
+import { hashSecret, newSecret } from '../cloud-ingest/secrets.js';
+import { startEdgeAgent } from '../edge-agent/agent.js';
+import { loadManifest } from '../config/load-manifest.js';
+import { startModbusSim } from '../fixtures/modbus-sim.js';
+import { loadBuiltinProfile } from '../fixtures/profiles.js';
+import { demoScenario } from '../fixtures/scenarios.js';
+import { startTcpProxy } from '../fixtures/tcp-proxy.js';
+import { DEFAULT_TOPIC_ROOT } from '../contract/index.js';
+import { preferPort } from './ports.js';
+import { describeMessage, bold } from './demo-view.js';
+import { stopSignal } from './run.js';
+import { PolegateError } from '../config/errors.js';
+
+const POLE = 'demo-pole-001';
+const MARKER = '.polegate-demo';
+const HOST = '127.0.0.1';
+/** When the uplink is cut, and for how long (ms after start). */
+const OUTAGE = { atMs: 70_000, forMs: 20_000 };
+
+export interface DemoOptions {
+  dir: string;
+  duration?: string;
+  mqttPort: string;
+  httpPort: string;
+}
+
+function durationMs(value: string): number {
+  const seconds = Number(value);
+  if (!(seconds > 0)) throw new PolegateError(`--duration must be a number of seconds above 0, not '${value}'`, 'BAD_ARGUMENT', 2);
+  return seconds * 1000;
+}
+
+function portOption(value: string, flag: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new PolegateError(`${flag} must be a TCP port from 0 to 65535 (0: any free port), not '${value}'`, 'BAD_ARGUMENT', 2);
+  return port;
+}
+
+/** The demo wipes its folder at start; it only ever wipes a folder it made itself. */
+async function freshDemoDir(dir: string): Promise<void> {
+  const marker = path.join(dir, MARKER);
+  const entries = await readdir(dir).catch(() => []);
+  if (entries.length > 0 && !existsSync(marker)) {
+    throw new PolegateError(`${dir} is not empty and was not made by \`polegate demo\`; choose another folder with --dir`, 'BAD_ARGUMENT', 2);
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(marker, 'polegate demo data; this folder is wiped at each `polegate demo`\n');
+}
+
+export async function runDemo(opts: DemoOptions): Promise<void> {
+  const stopAfter = opts.duration === undefined ? undefined : durationMs(opts.duration);
+  const wantedMqtt = portOption(opts.mqttPort, '--mqtt-port');
+  const wantedHttp = portOption(opts.httpPort, '--http-port');
+  const dir = path.resolve(opts.dir);
+  await freshDemoDir(dir);
+  const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination({ dest: path.join(dir, 'demo.log'), sync: false }));
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  const mqttPort = await preferPort(wantedMqtt, HOST);
+  const httpPort = await preferPort(wantedHttp, HOST);
+
+  // Cloud: registry with the demo pole, a platform user for the live view.
+  const registry = path.join(dir, 'poles.yaml');
+  const poleSecret = await addPole(registry, POLE);
+  const platformPassword = newSecret();
+  const cloud = await startCloud({
+    dir,
+    log: log.child({ part: 'cloud' }),
+    config: {
+      topicRoot: DEFAULT_TOPIC_ROOT,
+      mqtt: { host: HOST, port: mqttPort.port },
+      http: { host: HOST, port: httpPort.port },
+      store: { kind: 'sqlite', path: path.join(dir, 'city.db') },
+      poles: registry,
+      users: [{ username: 'platform', passwordHash: await hashSecret(platformPassword), role: 'operate' }],
+    },
+  });
+
+  // Devices: one simulator per built-in profile; the gas detector and the pressure transmitter play
+  // the scripted leak and burst.
+  const sims = await Promise.all(
+    (['gas-detector', 'pressure-transmitter', 'water-level'] as const).map(async (name) =>
+      startModbusSim({ profile: await loadBuiltinProfile(name), host: HOST, port: 0, unitId: 1, scenario: demoScenario(name) }),
+    ),
+  );
+  const [gas, pressure, level] = sims;
+
+  // The pole's uplink goes through a relay the demo can cut, like a 4G modem dropping.
+  const uplink = await startTcpProxy({ target: { host: HOST, port: cloud.ports.mqtt! } });
+
+  const manifestFile = path.join(dir, 'pole.yaml');
+  await writeFile(manifestFile, demoManifest({ uplinkPort: uplink.port, gasPort: gas!.port, pressurePort: pressure!.port, levelPort: level!.port, dir }));
+  const loaded = await loadManifest(manifestFile, { env: { ...process.env, POLE_SECRET: poleSecret } });
+  const agent = await startEdgeAgent(loaded, { log: log.child({ part: 'edge' }) });
+
+  // The live view: what the central platform sees.
+  const viewer = mqtt.connect(`mqtt://${HOST}:${cloud.ports.mqtt}`, { username: 'platform', password: platformPassword, clientId: `demo-view-${process.pid}` });
+  viewer.on('connect', () => viewer.subscribe(`${DEFAULT_TOPIC_ROOT}/#`, { qos: 1 }));
+  viewer.on('message', (topic, payload) => {
+    const line = describeMessage(DEFAULT_TOPIC_ROOT, topic, payload);
+    if (line) say(line);
+  });
+
+  const moved = (p: { port: number; moved: boolean }, wanted: number) => (p.moved ? ` (port ${wanted} was taken, so ${p.port})` : '');
+  say(bold('polegate demo — one pole, three sensors, one cloud'));
+  say(`  Cloud API    http://${HOST}:${cloud.ports.http}/api/poles${moved(httpPort, wantedHttp)}`);
+  say(`               curl -u platform:${platformPassword} http://${HOST}:${cloud.ports.http}/api/poles/${POLE}`);
+  say(`  MQTT broker  mqtt://${HOST}:${cloud.ports.mqtt}${moved(mqttPort, wantedMqtt)}  (user platform, password above; topics ${DEFAULT_TOPIC_ROOT}/#)`);
+  say(`  Pole         ${POLE}, manifest ${path.relative(process.cwd(), manifestFile)}, data in ${path.relative(process.cwd(), dir) || '.'}`);
+  say(`  Scenario     gas leak at +20 s, pipe burst at +45 s, uplink cut at +${OUTAGE.atMs / 1000} s for ${OUTAGE.forMs / 1000} s; Ctrl-C stops`);
+
+  const timers = [
+    setTimeout(() => {
+      say(bold(`-- uplink cut: the pole buffers readings in its outbox for ${OUTAGE.forMs / 1000} s`));
+      uplink.cut();
+    }, OUTAGE.atMs),
+    setTimeout(() => {
+      say(bold('-- uplink restored: the backlog drains, alarms first'));
+      uplink.restore();
+    }, OUTAGE.atMs + OUTAGE.forMs),
+  ];
+
+  const stops: Promise<unknown>[] = [stopSignal()];
+  if (stopAfter !== undefined) stops.push(new Promise((resolve) => timers.push(setTimeout(resolve, durationMs(opts.duration!)))));
+  await Promise.race(stops);
+  say('stopping…');
+  for (const timer of timers) clearTimeout(timer);
+  await agent.close();
+  await new Promise<void>((resolve) => viewer.end(false, {}, () => resolve()));
+  await uplink.close();
+  await Promise.all(sims.map((sim) => sim.close()));
+  await cloud.close();
+  log.flush();
+  say('stopped.');
+}
+
+function demoManifest(p: { uplinkPort: number; gasPort: number; pressurePort: number; levelPort: number; dir: string }): string {
+  return `# Written by \`polegate demo\`: a pole with three Modbus TCP sensors on simulators.
+pole:
+  id: ${POLE}
+  componentCode: "1101050101000001"
+  location: { lat: 39.9219, lon: 116.4432, grid: "110105001001" }
+uplink:
+  url: mqtt://${HOST}:${p.uplinkPort}
+  username: ${POLE}
+  password: \${POLE_SECRET}
+buffer:
+  path: ${JSON.stringify(path.join(p.dir, 'outbox.db'))}
+  maxBytes: 64MiB
+devices:
+  - { id: gas-1, driver: modbus, host: ${HOST}, port: ${p.gasPort}, unitId: 1, profile: gas-detector, pollMs: 1000 }
+  - { id: pressure-1, driver: modbus, host: ${HOST}, port: ${p.pressurePort}, unitId: 1, profile: pressure-transmitter, pollMs: 1000 }
+  - { id: level-1, driver: modbus, host: ${HOST}, port: ${p.levelPort}, unitId: 1, profile: water-level, pollMs: 2000 }
+rules:
+  - { id: gas-high, metric: gas-1.lel, above: 20, clearBelow: 15, forMs: 3000, severity: critical }
+  - { id: burst, metric: pressure-1.pressure, dropBy: 50, withinMs: 60000, severity: major }
+  - { id: flood, metric: level-1.level, above: 1.5, clearBelow: 1.3, severity: major }
+report: { deadband: { default: 0.5% }, heartbeatMs: 30000 }
+`;
+}
