@@ -3,15 +3,13 @@
 // Samples the agent's RSS and CPU for 30 s and prints them against the targets (RSS ≤ 60 MiB,
 // CPU ≤ 0.3 % of a core) and against a bare `node -e` process measured in the same run.
 // The simulators run in this process, so they do not count against the agent.
-// `polegate edge` started plainly relaunches itself with the edge's heap settings (cli/edge-launch.ts):
-// the agent is then the launcher's child, and the launcher's own RSS and both processes' PSS are
-// printed too (PSS splits a shared page among all processes mapping it, this bench's node included). EDGE_AS_SERVICE=1 starts it
-// as docs/operations.md's service unit does, settings in the environment: one process.
+// The agent is started as an operator starts it, `bin/polegate edge` (which execs node with the
+// agent's memory settings: one process). PSS is printed too: it splits shared pages (Node's binary)
+// among the processes that map them.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EDGE_ENV, EDGE_NODE_FLAGS } from '../cli/edge-launch.js';
 import { startModbusSim } from '../fixtures/modbus-sim.js';
 import { loadBuiltinProfile } from '../fixtures/profiles.js';
 import { quietScenario } from '../fixtures/scenarios.js';
@@ -32,12 +30,6 @@ function rssMiB(pid: number): number {
 function pssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n').find((l) => l.startsWith('Pss:'))!;
   return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-/** The process running the agent: the launcher's child once it has relaunched, else the launcher itself. */
-function agentPid(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-  return children ? Number(children.split(' ')[0]) : pid;
 }
 
 function cpuSeconds(pid: number): number {
@@ -78,19 +70,16 @@ ${devices.map(([id, profile], i) => `  - { id: ${id}, driver: modbus, host: 127.
 
 try {
   const rec = await record(broker.url, 'bench/v1');
-  const asService = process.env.EDGE_AS_SERVICE === '1' ? { NODE_OPTIONS: EDGE_NODE_FLAGS.join(' '), ...EDGE_ENV } : {};
-  const agent = spawn(process.execPath, [...(process.env.NODE_FLAGS?.split(' ').filter(Boolean) ?? []), join(root, 'dist/cli/polegate.js'), 'edge', '--config', manifest], {
+  const agent = spawn(join(root, 'bin/polegate'), ['edge', '--config', manifest], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'warn', ...asService },
+    env: { ...process.env, LOG_LEVEL: 'warn' },
   });
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await waitFor('the agent to publish telemetry', () => rec.of('telemetry').length > 0, 20_000);
   await new Promise((r) => setTimeout(r, 5000)); // warm-up: module loading is not the steady state
   const received0 = rec.of('telemetry');
-  const edgePid = agentPid(agent.pid!);
-  const launcher = edgePid === agent.pid ? undefined : agent.pid!;
-  const [edge, baseline, launched] = await Promise.all([sample(edgePid, SAMPLE_S), sample(bare.pid!, SAMPLE_S), launcher ? sample(launcher, SAMPLE_S) : undefined]);
-  const pss = pssMiB(edgePid) + (launcher ? pssMiB(launcher) : 0);
+  const [edge, baseline] = await Promise.all([sample(agent.pid!, SAMPLE_S), sample(bare.pid!, SAMPLE_S)]);
+  const pss = pssMiB(agent.pid!);
   const batches = rec.of('telemetry').slice(received0.length);
   const readings = batches.reduce((n, m) => n + m.payload.readings.length, 0);
   agent.kill('SIGTERM');
@@ -101,11 +90,9 @@ try {
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
   console.log(`pole: ${devices.length} Modbus TCP devices, ${values} values at 1 Hz; ${readings} readings in ${batches.length} messages in ${SAMPLE_S} s`);
   console.log(`edge agent RSS:  max ${edge.rssMax.toFixed(1)} MiB, mean ${edge.rssMean.toFixed(1)} MiB (target ≤ 60 MiB: ${mark(edge.rssMax <= 60)}; Node-RED on the same job: 124 MiB)`);
-  if (launched) console.log(`launcher RSS:    mean ${launched.rssMean.toFixed(1)} MiB (relaunched the agent with the edge's heap settings); agent + launcher PSS ${pss.toFixed(1)} MiB`);
-  else console.log(`one process (settings from the environment); PSS ${pss.toFixed(1)} MiB`);
+  console.log(`edge agent PSS:  ${pss.toFixed(1)} MiB`);
   console.log(`bare node RSS:   max ${baseline.rssMax.toFixed(1)} MiB  → agent/bare ${(edge.rssMax / baseline.rssMax).toFixed(2)}×, +${(edge.rssMax - baseline.rssMax).toFixed(1)} MiB`);
   console.log(`edge agent CPU:  ${edge.cpuPercent.toFixed(3)} % of one core (target ≤ 0.3 %: ${mark(edge.cpuPercent <= 0.3)}); bare node ${baseline.cpuPercent.toFixed(3)} %`);
-  if (process.env.NODE_FLAGS) console.log(`agent node flags: ${process.env.NODE_FLAGS}`);
 } finally {
   await Promise.all(sims.map((s) => s.close()));
   await broker.stop();

@@ -5,12 +5,10 @@ import { pino } from 'pino';
 import { PolegateError } from '../config/errors.js';
 import { loadManifestInWorker } from '../config/load-manifest-in-worker.js';
 import { startEdgeAgent } from '../edge-agent/agent.js';
-import { followLauncher } from './edge-launch.js';
 import { stopSignal } from './run.js';
 
 export async function runEdge(opts: { config?: string }): Promise<void> {
   if (!opts.config) throw new PolegateError('polegate edge needs --config FILE, the pole manifest (see docs/operations.md)', 'ARGUMENT_MISSING', 2);
-  followLauncher();
   const loaded = await loadManifestInWorker(opts.config, { env: process.env });
   // Secrets never reach a log line, whichever object carries them.
   const log = pino({ name: 'polegate-edge', level: process.env.LOG_LEVEL ?? 'info', redact: ['password', '*.password', 'uplink.password'] });

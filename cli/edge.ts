@@ -1,6 +1,6 @@
 // `polegate edge --config pole.yaml`: the pole agent. Registering the command loads nothing else;
-// the agent's modules load only when it runs (edge-action.ts), in a process that polegate.ts has
-// given the edge's heap settings (edge-launch.ts).
+// the agent's modules load only when it runs (edge-action.ts), in a process that bin/polegate has
+// given the agent's memory settings.
 import type { Command } from 'commander';
 
 export function register(program: Command): void {

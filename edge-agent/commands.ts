@@ -1,24 +1,17 @@
 // Commands from the platform (contract `cmd` → `cmd/result`, docs/contract.md "Commands"). Each
 // payload is validated against the contract; a command with an id always gets one answer. QoS 1 may
 // deliver a command twice: a repeated id is answered again with the first result, never run twice.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
 import { PolegateError } from '../config/errors.js';
 import type { Profile } from '../config/profile-schema.js';
-import { decodePayload, type CommandPayload, type CommandResultPayload } from '../contract/index.js';
+import type { CommandPayload, CommandResultPayload } from '../contract/schemas.js';
 import type { Clock, Driver, Logger } from '../drivers/sdk/types.js';
 import type { NormalizedReading } from './reading.js';
 
-/** Stable codes of a failed command (`error.code` in cmd/result). */
-export type CommandErrorCode =
-  | 'BAD_COMMAND' | 'EXPIRED' | 'UNSUPPORTED' | 'UNKNOWN_DEVICE' | 'UNKNOWN_METRIC'
-  | 'READ_ONLY' | 'BAD_VALUE' | 'DEVICE_ERROR';
+import type { CommandName, WriteArgs } from './command-checks.js';
+import { CommandError } from './command-error.js';
 
-class CommandError extends Error {
-  constructor(readonly code: CommandErrorCode, message: string) {
-    super(message);
-  }
-}
+export type { CommandErrorCode } from './command-error.js';
+type Checks = typeof import('./command-checks.js');
 
 /** What the agent lends the command runner. */
 export interface CommandHost {
@@ -35,34 +28,21 @@ export interface CommandHost {
   publish(result: string): boolean;
 }
 
-const Device = Type.String({ minLength: 1 });
-const ARGS = {
-  write: Type.Object({ device: Device, metric: Type.String({ minLength: 1 }), value: Type.Union([Type.Number(), Type.Boolean(), Type.String()]) }),
-  poll: Type.Object({ device: Type.Optional(Device) }),
-  'set-interval': Type.Object({ device: Device, pollMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }) }),
-  rebirth: Type.Object({}),
-} satisfies Record<string, TSchema>;
-type CommandName = keyof typeof ARGS;
-
 /** Results kept for repeated ids: enough for any redelivery window, bounded memory. */
 const REMEMBERED = 1000;
-
-function argsOf<N extends CommandName>(name: N, args: unknown): Static<(typeof ARGS)[N]> {
-  const schema = ARGS[name];
-  if (Value.Check(schema, args)) return args as Static<(typeof ARGS)[N]>;
-  const first = Value.Errors(schema, args).First();
-  throw new CommandError('BAD_COMMAND', `${name}: args${first?.path || ''} ${first?.message.toLowerCase() ?? 'are invalid'}`);
-}
 
 export class CommandRunner {
   /** id → the result (or the run in progress) of each command seen lately, oldest first. */
   private readonly seen = new Map<string, Promise<CommandResultPayload>>();
 
+  private checks: Promise<Checks> | undefined;
+
   constructor(private readonly host: CommandHost) {}
 
   /** One `cmd` message from the broker. Never throws: whatever arrives, the agent runs on. */
   async handle(payload: Buffer): Promise<void> {
-    const decoded = decodePayload<CommandPayload>('cmd', payload);
+    const checks = await (this.checks ??= import('./command-checks.js'));
+    const decoded = checks.decodePayload<CommandPayload>('cmd', payload);
     if (!decoded.ok) {
       const id = idOf(payload);
       if (id === undefined) {
@@ -77,7 +57,7 @@ export class CommandRunner {
     if (run) {
       this.host.log.info({ id: command.id, name: command.name }, 'repeated cmd id: answering again, not running it twice');
     } else {
-      run = this.run(command);
+      run = this.run(command, checks);
       this.remember(command.id, run);
     }
     await this.answer(run);
@@ -93,14 +73,14 @@ export class CommandRunner {
     if (!this.host.publish(JSON.stringify(result))) this.host.log.warn({ id: result.id }, 'uplink down: cmd/result not sent');
   }
 
-  private async run(command: CommandPayload): Promise<CommandResultPayload> {
+  private async run(command: CommandPayload, { ARGS, argsOf }: Checks): Promise<CommandResultPayload> {
     const { id, name, args, expiresAt } = command;
     try {
       if (expiresAt !== undefined && this.host.clock.now() > expiresAt) {
         throw new CommandError('EXPIRED', `${name} expired at ${new Date(expiresAt).toISOString()}; not run`);
       }
       if (!Object.hasOwn(ARGS, name)) throw new CommandError('UNSUPPORTED', `this pole does not run ${name} (it runs ${Object.keys(ARGS).join(', ')})`);
-      const result = await this.execute(name as CommandName, args);
+      const result = await this.execute(name as CommandName, args, argsOf);
       this.host.log.info({ id, name }, 'cmd done');
       return { v: 1, id, ok: true, ...(result === undefined ? {} : { result }) };
     } catch (err) {
@@ -110,7 +90,7 @@ export class CommandRunner {
     }
   }
 
-  private async execute(name: CommandName, raw: unknown): Promise<unknown> {
+  private async execute(name: CommandName, raw: unknown, argsOf: Checks['argsOf']): Promise<unknown> {
     switch (name) {
       case 'write': return this.write(argsOf('write', raw));
       case 'poll': {
@@ -138,7 +118,7 @@ export class CommandRunner {
     return device;
   }
 
-  private async write({ device: id, metric, value }: Static<typeof ARGS.write>): Promise<unknown> {
+  private async write({ device: id, metric, value }: WriteArgs): Promise<unknown> {
     const device = this.host.device(this.known(id))!;
     const { driver, profile } = device;
     // The profile says what may be written, before the device is touched: a refusal names the reason.

@@ -1,6 +1,5 @@
 // A serial port (serialport 13) as an arbiter's ByteLink, opened with the line settings of a
 // `buses:` entry, and that line's inter-frame gap.
-import { SerialPort } from 'serialport';
 import type { BusConfig } from '../config/manifest-schema.js';
 import type { ByteLink } from './bus-arbiter.js';
 
@@ -23,6 +22,8 @@ function openError(bus: BusConfig, err: Error): Error {
 }
 
 export async function openSerialLink(bus: BusConfig): Promise<ByteLink> {
+  // Loaded here, not at the top: a pole with no serial bus never carries serialport's bindings.
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({
     path: bus.port,
     baudRate: bus.baudRate ?? DEFAULT_BAUD,

@@ -165,6 +165,9 @@ export class Uplink extends EventEmitter {
       reconnectPeriod: 0,
       connectTimeout: CONNECT_TIMEOUT_MS,
       queueQoSZero: false,
+      // mqtt-packet would otherwise pre-build 65,536 two-byte Buffers (about 6 MiB) to save an
+      // allocation per packet id: a bad trade at a few messages a second.
+      writeCache: false,
       ...this.tlsFiles,
       will: { topic: this.topic('state'), payload: Buffer.from(statePayload(this.opts.pole, 'offline', this.opts.bootId, this.opts.clock.now())), qos: 1, retain: true },
     });

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingService } from '../helpers/services.js';
 import { clearRetained, record } from '../helpers/mqtt-recorder.js';
@@ -62,4 +63,30 @@ t.test('runs a pole until SIGTERM, then marks it offline and exits 0', { skip },
   t.match(run.out.stdout, /"msg":"uplink connected"/, 'pino logs on stdout');
   t.notMatch(run.out.stdout + run.out.stderr, /hunter2-secret/, 'the secret is never logged');
   t.match(run.out.stdout, /"msg":"edge agent stopped"/);
+});
+
+t.test('bin/polegate runs the agent itself (exec, no launcher) with its memory settings', async (t) => {
+  const bin = join(import.meta.dirname, '../../bin/polegate');
+  const dir = t.testdir({
+    'pole.yaml': [
+      'pole: { id: pole-mem-check }',
+      // Nothing listens on either port: the agent keeps retrying, which is all this test needs.
+      'uplink: { url: "mqtt://127.0.0.1:1" }',
+      'devices:',
+      '  - { id: gas-1, driver: modbus, host: 127.0.0.1, port: 1, unitId: 1, profile: gas-detector, pollMs: 1000 }',
+      '',
+    ].join('\n'),
+  });
+  const child = spawn(bin, ['edge', '--config', 'pole.yaml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  t.teardown(() => (child.exitCode === null ? child.kill('SIGKILL') : undefined));
+  await waitFor('the agent to start', () => out.includes('edge agent starting'), 20_000);
+  const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+  t.match(cmdline[0]!, /node$/, 'the spawned process is node itself: the shell exec-ed it');
+  t.ok(cmdline.includes('--max-semi-space-size=1'), 'small young generation');
+  t.ok(readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0').includes('MALLOC_ARENA_MAX=2'), 'two malloc arenas');
+  child.kill('SIGTERM');
+  t.equal(await exit, 0, 'SIGTERM reaches the agent directly and it exits cleanly');
 });
