@@ -28,6 +28,7 @@ export async function loadManifest(file: string, opts: LoadOptions = {}): Promis
   const issues: ConfigIssue[] = [...source.referenceIssues, ...checkSchema(Manifest, manifest, source)];
   const devices: LoadedDevice[] = [];
   const metrics: DeviceMetrics = new Map();
+  const unitsOnLinks = new Map<string, { index: number; id: unknown }>();
   const busIds = isEntry(manifest) && Array.isArray(manifest.buses) ? manifest.buses.filter(isEntry).map((b) => b.id).filter((id): id is string => typeof id === 'string') : [];
   const deviceList = isEntry(manifest) && Array.isArray(manifest.devices) ? manifest.devices : [];
 
@@ -44,7 +45,7 @@ export async function loadManifest(file: string, opts: LoadOptions = {}): Promis
     const options = driverOptions(device);
     const loaded: LoadedDevice = { config: device as DeviceConfig, factory: resolved.factory, options };
     if (resolved.factory === builtinDrivers.modbus) {
-      const modbus = await resolveModbusDevice(device, index, { source, shownDir: path.dirname(file), busIds, env });
+      const modbus = await resolveModbusDevice(device, index, { source, shownDir: path.dirname(file), busIds, env, unitsOnLinks });
       issues.push(...modbus.issues);
       if (modbus.profile) {
         loaded.profile = modbus.profile;

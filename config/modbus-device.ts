@@ -14,6 +14,15 @@ export interface ModbusContext {
   shownDir: string;
   busIds: string[];
   env: NodeJS.ProcessEnv;
+  /** `link/unit` → the first device answering as that unit on a shared link (a bus or a serial server). */
+  unitsOnLinks: Map<string, { index: number; id: unknown }>;
+}
+
+/** The shared line a device is on, where unit ids must differ: an RS-485 bus or a serial server. */
+function sharedLink(device: Record<string, unknown>): string | undefined {
+  if (typeof device.bus === 'string') return `bus ${device.bus}`;
+  if (device.framing === 'rtu-over-tcp' && typeof device.host === 'string') return `serial server ${device.host}:${typeof device.port === 'number' ? device.port : 502}`;
+  return undefined;
 }
 
 /** A profile reference names a file when it looks like a path; otherwise a built-in profile. */
@@ -35,6 +44,15 @@ export async function resolveModbusDevice(device: Record<string, unknown>, index
   if (bus === undefined && host === undefined) at(undefined, 'a Modbus device needs bus: (the id of a serial bus under buses:) or host: (Modbus TCP)');
   if (typeof bus === 'string' && !ctx.busIds.includes(bus)) {
     at('bus', ctx.busIds.length ? `no bus '${bus}' under buses: (defined: ${ctx.busIds.join(', ')})${didYouMean(bus, ctx.busIds)}` : `no bus '${bus}': add it under buses: with its serial port`);
+  }
+
+  const link = sharedLink(device);
+  const { unitId } = device;
+  if (link && typeof unitId === 'number') {
+    if (unitId === 0 || unitId > 247) at('unitId', `unit id ${unitId} cannot answer on ${link}: 0 is the broadcast address and 248-255 are reserved; give the unit an id from 1 to 247`);
+    const first = ctx.unitsOnLinks.get(`${link}/${unitId}`);
+    if (first) at('unitId', `unit id ${unitId} on ${link} is already used by devices[${first.index}] (${String(first.id)}); each unit on a shared line needs its own id`);
+    else ctx.unitsOnLinks.set(`${link}/${unitId}`, { index, id: device.id });
   }
 
   const ref = device.profile;
