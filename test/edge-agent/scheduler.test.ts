@@ -13,15 +13,19 @@ function device(id: string, control: TestDeviceControl, pollMs = 20): { id: stri
   return { id, pollMs, driver: testDriver.create({ metrics: METRICS, control }, { deviceId: id, log, clock, timeoutMs: 100 }) };
 }
 
-function harness(t: Test, devices: ReturnType<typeof device>[], opts: { maxBackoffMs?: number; pollTimeoutMs?: number } = {}) {
+function harness(t: Test, devices: ReturnType<typeof device>[], opts: { maxBackoffMs?: number; pollTimeoutMs?: number; onEvent?: (e: DeviceStateEvent) => void } = {}) {
   const samples = new Map<string, Sample[][]>();
   const events: DeviceStateEvent[] = [];
+  const { onEvent, ...schedulerOpts } = opts;
   const scheduler = new Scheduler(devices, {
     clock,
     log,
     onSamples: (id, s) => samples.set(id, [...(samples.get(id) ?? []), s]),
-    onEvent: (e) => events.push(e),
-    ...opts,
+    onEvent: (e) => {
+      events.push(e);
+      onEvent?.(e);
+    },
+    ...schedulerOpts,
   });
   scheduler.start();
   t.teardown(() => scheduler.stop());
@@ -47,10 +51,15 @@ t.test('a slow device does not delay another one', async (t) => {
 
 t.test('three failures in a row take a device offline; the first good read brings it back', async (t) => {
   const flaky: TestDeviceControl = { failing: true };
-  const { events, scheduler, samples } = harness(t, [device('flaky', flaky, 10)], { maxBackoffMs: 40 });
+  // Counted when the event is emitted: by the time a test observes it, a retry may have run.
+  let readsAtOffline: number | undefined;
+  const { events, scheduler, samples } = harness(t, [device('flaky', flaky, 10)], {
+    maxBackoffMs: 40,
+    onEvent: (e) => (readsAtOffline ??= e.type === 'device-offline' ? flaky.reads : undefined),
+  });
   await waitFor('device-offline', () => events.length >= 1, 5000);
   t.match(events[0], { type: 'device-offline', device: 'flaky', error: 'no response from test device' });
-  t.equal(flaky.reads, 3, 'offline after exactly three failed reads');
+  t.equal(readsAtOffline, 3, 'offline after exactly three failed reads');
   t.ok(scheduler.isOffline('flaky'));
   const readsOffline = flaky.reads!;
   await waitFor('retries while offline', () => flaky.reads! >= readsOffline + 3, 5000);
