@@ -4,13 +4,14 @@
 // reads of the same requests, nothing decoded. Target (issue 3): ≥ 760 polls/s with ≤ 4 requests per
 // poll; Node-RED with node-red-contrib-modbus reaches 381 on our machines. Then the requests per poll
 // cycle of the built-in profiles with and without coalescing.
-import modbusSerial from 'modbus-serial';
 import type { Profile, ProfileMetric } from '../config/profile-schema.js';
 import modbus from '../drivers/modbus/index.js';
 import { planProfile, type ReadRequest } from '../drivers/modbus/read-plan.js';
 import { builtinProfileNames } from '../drivers/builtin.js';
 import { loadBuiltinProfile } from '../fixtures/profiles.js';
 import { startPymodbus } from '../test/peers/pymodbus.js';
+import { openRawModbus } from './lib/raw-modbus.js';
+import { pollFor } from './lib/timed.js';
 
 const SECONDS = 3;
 const TARGET = 760;
@@ -56,38 +57,18 @@ interface Figure {
 }
 
 async function timed(what: string, poll: () => Promise<unknown>): Promise<Figure> {
-  for (let i = 0; i < 300; i++) await poll(); // warm-up: JIT, sockets
-  const cpu = process.cpuUsage();
-  const start = performance.now();
-  const end = start + SECONDS * 1000;
-  let polls = 0;
-  while (performance.now() < end) {
-    await poll();
-    polls++;
-  }
-  const seconds = (performance.now() - start) / 1000;
-  const used = process.cpuUsage(cpu);
-  const figure = { rate: polls / seconds, cpuUsPerPoll: (used.user + used.system) / polls };
+  const { polls, seconds, cpuUs } = await pollFor(SECONDS, 300, poll);
+  const figure = { rate: polls / seconds, cpuUsPerPoll: cpuUs / polls };
   console.log(`${what.padEnd(40)} ${figure.rate.toFixed(0).padStart(6)} polls/s   CPU ${figure.cpuUsPerPoll.toFixed(0).padStart(4)} µs/poll (this process)`);
   return figure;
 }
 
 async function baseline(requests: ReadRequest[]): Promise<Figure> {
-  const raw = new modbusSerial.default();
-  raw.on('error', () => undefined);
-  await raw.connectTCP('127.0.0.1', { port: server.port! });
-  raw.setID(1);
-  raw.setTimeout(1000);
-  const reads = {
-    holding: (a: number, n: number) => raw.readHoldingRegisters(a, n),
-    input: (a: number, n: number) => raw.readInputRegisters(a, n),
-    coil: (a: number, n: number) => raw.readCoils(a, n),
-    discrete: (a: number, n: number) => raw.readDiscreteInputs(a, n),
-  };
+  const raw = await openRawModbus('127.0.0.1', server.port!);
   const figure = await timed('baseline: raw modbus-serial, same requests', async () => {
-    for (const r of requests) await reads[r.table](r.address, r.count);
+    for (const r of requests) await raw.read(r);
   });
-  await new Promise((resolve) => raw.close(resolve));
+  await raw.close();
   return figure;
 }
 

@@ -1,23 +1,18 @@
 // Polls per second of the gas-detector profile through the modbus driver against the simulator on
 // loopback, beside a baseline of raw modbus-serial reads of the same registers in the same run.
-import modbusSerial from 'modbus-serial';
 import modbus from '../drivers/modbus/index.js';
 import { planProfile } from '../drivers/modbus/read-plan.js';
 import { startModbusSim } from '../fixtures/modbus-sim.js';
 import { loadBuiltinProfile } from '../fixtures/profiles.js';
 import { quietScenario } from '../fixtures/scenarios.js';
+import { openRawModbus } from './lib/raw-modbus.js';
+import { pollFor } from './lib/timed.js';
 
 const SECONDS = 2.5;
 
 async function timed(what: string, poll: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 200; i++) await poll(); // warm-up
-  const end = performance.now() + SECONDS * 1000;
-  let polls = 0;
-  while (performance.now() < end) {
-    await poll();
-    polls++;
-  }
-  const rate = polls / SECONDS;
+  const { polls, seconds } = await pollFor(SECONDS, 200, poll);
+  const rate = polls / seconds;
   console.log(`${what.padEnd(34)} ${rate.toFixed(0).padStart(7)} polls/s`);
   return rate;
 }
@@ -26,21 +21,11 @@ const profile = await loadBuiltinProfile('gas-detector');
 const plan = planProfile(profile);
 const sim = await startModbusSim({ profile, scenario: quietScenario('gas-detector') });
 
-const raw = new modbusSerial.default();
-raw.on('error', () => undefined);
-await raw.connectTCP(sim.host, { port: sim.port });
-raw.setID(1);
-raw.setTimeout(1000);
-const rawReads = {
-  holding: (a: number, n: number) => raw.readHoldingRegisters(a, n),
-  input: (a: number, n: number) => raw.readInputRegisters(a, n),
-  coil: (a: number, n: number) => raw.readCoils(a, n),
-  discrete: (a: number, n: number) => raw.readDiscreteInputs(a, n),
-};
+const raw = await openRawModbus(sim.host, sim.port);
 const baseline = await timed('baseline: raw modbus-serial reads', async () => {
-  for (const r of plan) await rawReads[r.table](r.address, r.count);
+  for (const r of plan) await raw.read(r);
 });
-raw.close(() => undefined);
+await raw.close();
 
 const driver = modbus.create({ profile, host: sim.host, port: sim.port, unitId: 1 }, { deviceId: 'bench', log: console, clock: { now: Date.now }, timeoutMs: 1000 });
 await driver.open();

@@ -44,14 +44,6 @@ export interface IngestOptions {
   flushDelayMs?: number;
 }
 
-export interface IngestStats {
-  accepted: number;
-  readings: number;
-  duplicates: number;
-  deadLetters: number;
-  flushes: number;
-}
-
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
@@ -62,7 +54,6 @@ interface Waiter {
  * and 'command-result' ({ pole, result }) after each commit.
  */
 export class Ingest extends EventEmitter {
-  readonly stats: IngestStats = { accepted: 0, readings: 0, duplicates: 0, deadLetters: 0, flushes: 0 };
   private batch: IngestBatch = emptyBatch(0);
   private queuedReadings = 0;
   private waiters: Waiter[] = [];
@@ -83,7 +74,6 @@ export class Ingest extends EventEmitter {
    * is committed, as a message or as a dead letter; rejects only when the store fails.
    */
   accept(topic: string, payload: Buffer, from: string | null): Promise<void> {
-    this.stats.accepted++;
     this.route(topic, payload, from);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (this.queuedReadings >= this.maxBatchReadings) this.flush();
@@ -125,7 +115,6 @@ export class Ingest extends EventEmitter {
   }
 
   private deadLetter(pole: string | null, topic: string, payload: Buffer, reason: string): void {
-    this.stats.deadLetters++;
     this.batch.deadLetters.push({ pole, topic, reason, payload: Buffer.from(payload.subarray(0, MAX_DEAD_LETTER_BYTES)), size: payload.length });
   }
 
@@ -152,7 +141,6 @@ export class Ingest extends EventEmitter {
         for (const w of waiters) w.reject(err as Error);
         return;
       }
-      this.stats.flushes++;
       for (const w of waiters) w.resolve();
       this.report(batch, result, results);
     }).catch((err) => this.options.log.error({ err: (err as Error).message }, 'an ingest listener failed'));
@@ -171,8 +159,6 @@ export class Ingest extends EventEmitter {
     };
     batch.telemetry.forEach((t, i) => {
       const duplicates = result.telemetryDuplicates[i]!;
-      this.stats.readings += t.readings.length - duplicates;
-      this.stats.duplicates += duplicates;
       add(t.pole, 'telemetry', t.readings.length - duplicates, duplicates);
     });
     batch.alarms.forEach((a, i) => add(a.pole, 'alarm', result.alarmDuplicates[i] ? 0 : 1, result.alarmDuplicates[i] ? 1 : 0));

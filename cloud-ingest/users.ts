@@ -10,7 +10,7 @@ import { writeFileAtomic } from './atomic-write.js';
 import { hashSecret, newSecret } from './secrets.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const ROLES: readonly Role[] = ['read', 'operate'];
+const ROLES: readonly Role[] = ['read', 'operate'];
 
 /** Adds a platform user to the config file and returns the new password (shown once). */
 export async function addUser(configFile: string, username: string, role: string): Promise<string> {

@@ -9,7 +9,7 @@ import { patternWords } from './describe-schema.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { CloudConfig, PoleRegistry } from './cloud-schema.js';
 import { checkSchema } from './check-schema.js';
-import { readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
+import { isEntry, readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
 import { sortIssues } from './sort-issues.js';
 
 export interface LoadedCloudConfig {
@@ -21,8 +21,6 @@ export interface LoadedCloudConfig {
 }
 
 const LISTENERS = ['mqtt', 'mqtts', 'ws', 'http'] as const;
-type Entry = Record<string, unknown>;
-const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 async function load<T>(file: string, what: string, schema: TSchema, env: NodeJS.ProcessEnv | undefined, checks: (value: unknown, source: YamlSource) => ConfigIssue[]): Promise<T> {
   const source = await readYamlSource(file, what, env);

@@ -12,12 +12,10 @@ import { deviceSchema, driverOptions } from './device-schema.js';
 import { manifestIssues, type DeviceMetrics } from './manifest-checks.js';
 import { resolveModbusDevice } from './modbus-device.js';
 import { resolveDriver } from './resolve-driver.js';
-import { readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
+import { isEntry, readYamlSource, type Entry, type LoadOptions, type YamlSource } from './yaml-source.js';
 import { sortIssues } from './sort-issues.js';
 import { unitTable } from './units.js';
 
-type Entry = Record<string, unknown>;
-const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export async function loadManifest(file: string, opts: LoadOptions = {}): Promise<LoadedManifest> {
   const env = opts.env ?? process.env;

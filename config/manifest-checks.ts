@@ -1,12 +1,9 @@
 // Cross-field checks of a pole manifest that a schema cannot express: unique ids, references
 // between sections (rules → devices and metrics), and keys that only make sense together.
 import type { ConfigIssue } from './errors.js';
-import type { YamlPath, YamlSource } from './yaml-source.js';
+import { isEntry, type Entry, type YamlPath, type YamlSource } from './yaml-source.js';
 import { didYouMean } from './suggest.js';
 
-type Entry = Record<string, unknown>;
-
-const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
 const entries = (v: unknown): Array<[number, Entry]> => (Array.isArray(v) ? v.map((e, i) => [i, e] as [number, Entry]).filter(([, e]) => isEntry(e)) : []);
 const num = (v: unknown): v is number => typeof v === 'number';
 

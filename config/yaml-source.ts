@@ -8,6 +8,10 @@ import { interpolate, maskReferences, unmaskReferences, hasMaskedReference } fro
 /** A path into the document: map keys and list indexes, e.g. `['devices', 2, 'unitId']`. */
 export type YamlPath = ReadonlyArray<string | number>;
 
+/** A YAML mapping once parsed: what the loaders' cross-field checks walk before the schema has passed. */
+export type Entry = Record<string, unknown>;
+export const isEntry = (v: unknown): v is Entry => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** Options every config loader takes. */
 export interface LoadOptions {
   /** Where `${NAME}` references are looked up; process.env by default. */

@@ -29,11 +29,6 @@ export function blobTopic(root: string, pole: string, sha256: string): string {
   return `${root}/${pole}/blob/${sha256}`;
 }
 
-/** The prefix every topic of one pole starts with, for ACLs. */
-export function polePrefix(root: string, pole: string): string {
-  return `${root}/${pole}/`;
-}
-
 /** Parses a topic of the tree; undefined when it is not one. */
 export function parseTopic(root: string, topic: string): ParsedTopic | undefined {
   if (!topic.startsWith(root + '/')) return undefined;

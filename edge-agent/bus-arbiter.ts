@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { PolegateError } from '../config/errors.js';
 import type { BusFailure, ByteBus, FrameCheck, Logger } from '../drivers/sdk/types.js';
+import { backoffMs } from './backoff.js';
 
 /** The raw link under an arbiter: a serial port (serial-link.ts) or a TCP socket (tcp-link.ts). */
 export interface ByteLink {
@@ -73,7 +74,8 @@ export class BusArbiter extends EventEmitter {
   private lineFreeAt = 0;
   private gapTimer: NodeJS.Timeout | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
-  private reopenDelay: number;
+  /** Reopen attempts since the bus was last up, for the backoff. */
+  private reopenAttempts = 0;
   private lastError = '';
   private readonly overrun = new Set<string>();
   private readonly maxPending: number;
@@ -85,7 +87,6 @@ export class BusArbiter extends EventEmitter {
     super();
     this.maxPending = opts.maxPendingPerDevice ?? 4;
     this.reopen = opts.reopenMs ?? { min: 250, max: 5000 };
-    this.reopenDelay = this.reopen.min;
   }
 
   get label(): string {
@@ -240,7 +241,7 @@ export class BusArbiter extends EventEmitter {
     const recovered = this.lastError !== '';
     this.state = 'up';
     this.lastError = '';
-    this.reopenDelay = this.reopen.min;
+    this.reopenAttempts = 0;
     if (recovered) {
       this.opts.log.info({ bus: this.opts.id, port: this.opts.where }, 'bus up again');
       this.emit('up', { bus: this.opts.id, port: this.opts.where } satisfies BusStateEvent);
@@ -272,8 +273,7 @@ export class BusArbiter extends EventEmitter {
       this.opts.log.warn({ bus: this.opts.id, port: this.opts.where, err: error }, 'bus down; reopening with backoff');
       this.emit('down', { bus: this.opts.id, port: this.opts.where, error } satisfies BusStateEvent);
     }
-    this.reopenTimer = setTimeout(() => void this.openLink(), this.reopenDelay);
-    this.reopenDelay = Math.min(this.reopen.max, this.reopenDelay * 2);
+    this.reopenTimer = setTimeout(() => void this.openLink(), backoffMs(this.reopen.min, this.reopen.max, this.reopenAttempts++));
   }
 
   private failAll(err: Error): void {

@@ -33,6 +33,11 @@ export class GapTally {
     if (ts > span.to) span.to = ts;
   }
 
+  /** One lost event (an alarm counts as an event of type `alarm`). */
+  addEvent(event: { device?: string; type: string; ts: number }): void {
+    this.add('event', event.device, event.type, event.ts);
+  }
+
   /** Readings as stored in an outbox row: comma-joined JSON objects. */
   addReadingsJson(json: string): void {
     for (const r of JSON.parse(`[${json}]`) as Array<{ device: string; metric: string; ts: number }>) this.add('telemetry', r.device, r.metric, r.ts);

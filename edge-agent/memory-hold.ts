@@ -48,8 +48,7 @@ export class MemoryHold {
     if (this.messages.length <= this.limits.messages) return;
     const oldestEvent = this.messages.findIndex((m) => 'event' in m);
     const [lost] = this.messages.splice(oldestEvent >= 0 ? oldestEvent : 0, 1);
-    if ('event' in lost!) this.dropped.add('event', lost.event.device, lost.event.type, lost.event.ts);
-    else this.dropped.add('event', lost!.alarm.device, 'alarm', lost!.alarm.ts);
+    this.dropped.addEvent('event' in lost! ? lost.event : { device: lost!.alarm.device, type: 'alarm', ts: lost!.alarm.ts });
   }
 
   /**

@@ -111,6 +111,7 @@ export class Outbox {
   private readonly selectAfter: Database.Statement<[number, number, number], Row>;
   private readonly selectOldest: Database.Statement<[number, number], Row>;
   private readonly usedPages: () => number;
+  private readonly pendingByKind: Database.Statement<[], { kind: number; n: number }>;
   /** One transaction: delete `keys`, insert `rows`, record `nextSeq`. */
   private readonly write: (keys: readonly number[], rows: readonly NewRow[], nextSeq: number) => void;
 
@@ -137,6 +138,7 @@ export class Outbox {
     this.selectOldest = db.prepare('SELECT seq, count, body FROM messages WHERE kind = ? ORDER BY seq LIMIT ?');
     const used = db.prepare<[], { used: number }>('SELECT p.page_count - f.freelist_count AS used FROM pragma_page_count() p, pragma_freelist_count() f');
     this.usedPages = () => used.get()!.used;
+    this.pendingByKind = db.prepare('SELECT kind, SUM(count) AS n FROM messages GROUP BY kind');
     const insert = db.prepare<[number, number, number, string]>('INSERT INTO messages (seq, kind, count, body) VALUES (?, ?, ?, ?)');
     const remove = db.prepare<[number]>('DELETE FROM messages WHERE seq = ?');
     const saveSeq = db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'nextSeq'");
@@ -243,10 +245,7 @@ export class Outbox {
         const tally = new GapTally();
         for (const row of rows) {
           if (kind === 'telemetry') tally.addReadingsJson(row.body);
-          else {
-            const event = JSON.parse(row.body) as OutboxEvent;
-            tally.add('event', event.device, event.type, event.ts);
-          }
+          else tally.addEvent(JSON.parse(row.body) as OutboxEvent);
         }
         const ts = this.now();
         const gaps = tally.take('buffer-full', ts).map((event, i): NewRow => ({ seq: seqFrom + i, kind: KIND_CODE.event, count: 1, body: JSON.stringify(event) }));
@@ -326,8 +325,7 @@ export class Outbox {
 
   stats(): OutboxStats {
     const pending: Record<MessageKind, number> = { alarm: 0, event: 0, telemetry: 0 };
-    const sums = this.db.prepare<[], { kind: number; n: number }>('SELECT kind, SUM(count) AS n FROM messages GROUP BY kind').all();
-    for (const { kind, n } of sums) pending[KINDS[kind]!] = n;
+    for (const { kind, n } of this.pendingByKind.all()) pending[KINDS[kind]!] = n;
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
     const pageCount = this.db.pragma('page_count', { simple: true }) as number;
     return { stream: this.stream, nextSeq: this.nextSeq, pending, inFlightRows: this.inFlight.size, fileBytes: pageSize * pageCount, evicted: { ...this.evicted } };

@@ -3,6 +3,7 @@
 // A device that fails `offlineAfter` polls in a row (opening counts as a poll) goes offline (an event)
 // and is retried with a capped exponential backoff; its first good poll after that brings it online.
 import type { Clock, Driver, Logger, Sample } from '../drivers/sdk/types.js';
+import { backoffMs } from './backoff.js';
 
 export interface ScheduledDevice {
   id: string;
@@ -161,9 +162,8 @@ export class Scheduler {
       }
       this.opts.onSamples(loop.id, samples);
     }
-    const backoff = loop.failures >= this.offlineAfter;
-    const delay = backoff
-      ? Math.min(this.maxBackoffMs, loop.pollMs * 2 ** (loop.failures - this.offlineAfter))
+    const delay = loop.failures >= this.offlineAfter
+      ? backoffMs(loop.pollMs, this.maxBackoffMs, loop.failures - this.offlineAfter)
       : Math.max(0, started + loop.pollMs - clock.now());
     this.schedule(loop, delay);
     return samples ?? failure!;

@@ -17,6 +17,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { topicFor, type JsonTopicKind } from '../contract/topics.js';
 import { PolegateError } from '../config/errors.js';
 import type { Clock, Logger } from '../drivers/sdk/types.js';
+import { backoffMs } from './backoff.js';
 import type { Outbox, OutboxBatch } from './outbox.js';
 import { batchPayload, statePayload } from './wire.js';
 
@@ -218,8 +219,7 @@ export class Uplink extends EventEmitter {
   private scheduleRetry(): void {
     if (this.closing) return;
     const { min, max } = this.opts.backoffMs ?? { min: 500, max: 30_000 };
-    const base = Math.min(max, min * 2 ** this.attempt++);
-    const delay = Math.round(base * (0.5 + Math.random()));
+    const delay = Math.round(backoffMs(min, max, this.attempt++) * (0.5 + Math.random()));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.connect();

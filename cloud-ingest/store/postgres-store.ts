@@ -5,7 +5,7 @@
 // ON CONFLICT DO NOTHING, RETURNING what was kept so that the dropped ones can be counted.
 import pg from 'pg';
 import { PolegateError } from '../../config/errors.js';
-import { QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, vtypeOf, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { COUNTS_SELECT, POLE_SELECT, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
 const SCHEMA = `
@@ -75,7 +75,6 @@ const SQL = {
   deleteDevices: 'DELETE FROM devices WHERE pole_id = $1',
   device: 'INSERT INTO devices (pole_id, id, driver, model, metrics) VALUES ($1, $2, $3, $4, $5)',
   touch: 'UPDATE poles SET last_seen = $1 WHERE id = ANY($2::int[])',
-  poleSelect: `SELECT p.*, (SELECT count(*) FROM alarm_state a WHERE a.pole_id = p.id AND a.state = 'raised') AS active FROM poles p`,
 };
 
 /** Epoch ms and counts are BIGINT: JavaScript numbers hold them exactly (below 2^53). */
@@ -89,7 +88,7 @@ function columns(value: number | string): [number | null, string | null] {
 }
 
 /** host:port of a URL, for messages: never its user or password. */
-export function postgresTarget(url: URL): string {
+function postgresTarget(url: URL): string {
   return `${url.hostname || 'localhost'}:${url.port || 5432}`;
 }
 
@@ -271,11 +270,11 @@ export class PostgresStore implements Store {
   }
 
   async listPoles(): Promise<PoleSummary[]> {
-    return ((await this.pool.query(`${SQL.poleSelect} ORDER BY p.name`)).rows as PoleRow[]).map(poleSummary);
+    return ((await this.pool.query(`${POLE_SELECT} ORDER BY p.name`)).rows as PoleRow[]).map(poleSummary);
   }
 
   async getPole(id: string): Promise<PoleDetail | undefined> {
-    const row = (await this.pool.query(`${SQL.poleSelect} WHERE p.name = $1`, [id])).rows[0] as PoleRow | undefined;
+    const row = (await this.pool.query(`${POLE_SELECT} WHERE p.name = $1`, [id])).rows[0] as PoleRow | undefined;
     if (!row) return undefined;
     const devices = await this.pool.query('SELECT id, driver, model, metrics FROM devices WHERE pole_id = $1 ORDER BY id', [row.id]);
     const series = await this.pool.query(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.num, l.str, l.quality
@@ -292,8 +291,7 @@ export class PostgresStore implements Store {
   }
 
   async deadLetters(limit: number): Promise<StoredDeadLetter[]> {
-    const rows = (await this.pool.query('SELECT * FROM dead_letters ORDER BY id DESC LIMIT $1', [limit])).rows as { id: number; pole: string | null; topic: string; reason: string; payload: Buffer; size: number; received_at: number }[];
-    return rows.map((r) => ({ id: r.id, pole: r.pole, topic: r.topic, reason: r.reason, payload: r.payload, size: r.size, receivedAt: r.received_at }));
+    return ((await this.pool.query('SELECT * FROM dead_letters ORDER BY id DESC LIMIT $1', [limit])).rows as DeadLetterRow[]).map(storedDeadLetter);
   }
 
   async blob(sha256: string): Promise<Buffer | undefined> {
@@ -301,10 +299,7 @@ export class PostgresStore implements Store {
   }
 
   async counts(): Promise<StoreCounts> {
-    const row = (await this.pool.query(`SELECT (SELECT count(*) FROM poles) AS poles, (SELECT count(*) FROM readings) AS readings,
-      (SELECT count(*) FROM alarms) AS alarms, (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM blobs) AS blobs,
-      (SELECT count(*) FROM dead_letters) AS "deadLetters"`)).rows[0] as StoreCounts;
-    return row;
+    return (await this.pool.query(COUNTS_SELECT)).rows[0] as StoreCounts;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 // How readings and poles look as table rows, shared by every store: quality and value-type codes,
-// values encoded for a column, and pole rows turned back into the API's views. Pure functions.
+// values encoded for a column, the queries both SQL dialects run unchanged, and rows turned back
+// into the API's views. Pure functions.
 import type { Quality, ReadingValue } from '../../contract/schemas.js';
-import type { DeviceView, PoleDetail, PoleSummary } from './store.js';
+import type { DeviceView, PoleDetail, PoleSummary, StoredDeadLetter } from './store.js';
 
 export const QUALITIES: Quality[] = ['good', 'uncertain', 'bad'];
 export const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
@@ -21,6 +22,14 @@ export function encodeValue(value: ReadingValue): number | string {
 export function decodeValue(value: unknown, vtype: number): ReadingValue {
   return vtype === 1 ? value === 1 : (value as number | string);
 }
+
+/** Pole rows with the count of their raised alarms (append WHERE / ORDER BY). */
+export const POLE_SELECT = `SELECT p.*, (SELECT count(*) FROM alarm_state a WHERE a.pole_id = p.id AND a.state = 'raised') AS active FROM poles p`;
+
+/** Every table's row count, as StoreCounts. */
+export const COUNTS_SELECT = `SELECT (SELECT count(*) FROM poles) AS poles, (SELECT count(*) FROM readings) AS readings,
+  (SELECT count(*) FROM alarms) AS alarms, (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM blobs) AS blobs,
+  (SELECT count(*) FROM dead_letters) AS "deadLetters"`;
 
 /** A row of poles with the count of its raised alarms. */
 export interface PoleRow {
@@ -91,4 +100,19 @@ export function poleDetail(row: PoleRow, devices: DeviceRow[], series: SeriesRow
     birth: birth && { ts: birth.ts, bootId: birth.bootId, agent: birth.agent, configHash: birth.configHash },
     devices: [...views.values()],
   };
+}
+
+/** A row of dead_letters. */
+export interface DeadLetterRow {
+  id: number;
+  pole: string | null;
+  topic: string;
+  reason: string;
+  payload: Buffer;
+  size: number;
+  received_at: number;
+}
+
+export function storedDeadLetter(r: DeadLetterRow): StoredDeadLetter {
+  return { id: r.id, pole: r.pole, topic: r.topic, reason: r.reason, payload: r.payload, size: r.size, receivedAt: r.received_at };
 }

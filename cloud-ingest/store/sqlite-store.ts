@@ -9,8 +9,8 @@ import Database from 'better-sqlite3';
 import type { Reading } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
 import { claimSeqs, type SeqRange } from './seq-ranges.js';
-import { QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, vtypeOf, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
-import type { BatchResult, IngestBatch, LatestValue, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
+import { COUNTS_SELECT, POLE_SELECT, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
 /** Bumped when the layout changes; a file of another version is refused, not misread. */
 const LAYOUT_VERSION = 1;
@@ -60,8 +60,6 @@ interface Series {
   unit: string;
   vtype: VType;
 }
-
-const POLE_SELECT = `SELECT p.*, (SELECT count(*) FROM alarm_state a WHERE a.pole_id = p.id AND a.state = 'raised') AS active FROM poles p`;
 
 function bySeq(readings: Reading[]): Reading[] {
   for (let i = 1; i < readings.length; i++) {
@@ -138,6 +136,7 @@ export class SqliteStore implements Store {
       points: db.prepare('SELECT ts, value, quality FROM readings WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?'),
       deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
       blob: db.prepare('SELECT bytes FROM blobs WHERE sha256 = ?'),
+      counts: db.prepare(COUNTS_SELECT),
     };
     this.loadIds();
     this.write = db.transaction((batch: IngestBatch) => this.writeSync(batch));
@@ -259,7 +258,7 @@ export class SqliteStore implements Store {
     for (const state of batch.states) sql.updateState.run(state.state, state.ts, state.bootId, pole(state.pole));
 
     const telemetryDuplicates = batch.telemetry.map(() => 0);
-    const latest = new Map<number, LatestValue & { raw: number | string }>();
+    const latest = new Map<number, { ts: number; raw: number | string; quality: number }>();
     // Fresh readings grouped by series: inserted series by series, they land on a few adjacent
     // pages of the (series, ts) B-tree instead of hopping across it.
     const bySeries = new Map<number, (number | string)[]>();
@@ -277,13 +276,14 @@ export class SqliteStore implements Store {
         const raw = encodeValue(r.value);
         let rows = bySeries.get(series.id);
         if (!rows) bySeries.set(series.id, (rows = []));
-        rows.push(series.id, r.ts, stream, r.seq, raw, QUALITY_CODE[r.quality]);
+        const quality = QUALITY_CODE[r.quality];
+        rows.push(series.id, r.ts, stream, r.seq, raw, quality);
         const last = latest.get(series.id);
-        if (!last || r.ts >= last.ts) latest.set(series.id, { ts: r.ts, value: r.value, quality: r.quality, raw });
+        if (!last || r.ts >= last.ts) latest.set(series.id, { ts: r.ts, raw, quality });
       });
     });
     this.insertReadings([...bySeries.keys()].sort((a, b) => a - b).map((id) => bySeries.get(id)!));
-    for (const [seriesId, l] of latest) sql.upsertLatest.run(seriesId, l.ts, l.raw, QUALITY_CODE[l.quality]);
+    for (const [seriesId, l] of latest) sql.upsertLatest.run(seriesId, l.ts, l.raw, l.quality);
 
     const alarmDuplicates = batch.alarms.map((m) => {
       const poleId = pole(m.pole);
@@ -337,8 +337,7 @@ export class SqliteStore implements Store {
   }
 
   async deadLetters(limit: number): Promise<StoredDeadLetter[]> {
-    const rows = this.sql.deadLetters.all(limit) as { id: number; pole: string | null; topic: string; reason: string; payload: Buffer; size: number; received_at: number }[];
-    return rows.map((r) => ({ id: r.id, pole: r.pole, topic: r.topic, reason: r.reason, payload: r.payload, size: r.size, receivedAt: r.received_at }));
+    return (this.sql.deadLetters.all(limit) as DeadLetterRow[]).map(storedDeadLetter);
   }
 
   async blob(sha256: string): Promise<Buffer | undefined> {
@@ -346,8 +345,7 @@ export class SqliteStore implements Store {
   }
 
   async counts(): Promise<StoreCounts> {
-    const count = (table: string) => (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { poles: count('poles'), readings: count('readings'), alarms: count('alarms'), events: count('events'), blobs: count('blobs'), deadLetters: count('dead_letters') };
+    return this.sql.counts.get() as StoreCounts;
   }
 
   async close(): Promise<void> {

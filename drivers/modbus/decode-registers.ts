@@ -128,10 +128,10 @@ function decodeString(words: readonly number[]): string {
 /**
  * The value of `metric` from its registers (`words`, exactly `layoutOf(metric).width` of them) or,
  * for coil/discrete, from `[0 | 1]`. Never throws on device data: a value that cannot be a
- * reading (NaN, ±Inf) comes back with quality bad and the reason.
+ * reading (NaN, ±Inf) comes back with quality bad and the reason. A caller that decodes the same
+ * metric on every poll passes its `layout`, worked out once (read-plan.ts does).
  */
-export function decodeRegisters(metric: ProfileMetric, words: readonly number[]): Decoded {
-  const layout = layoutOf(metric);
+export function decodeRegisters(metric: ProfileMetric, words: readonly number[], layout: Layout = layoutOf(metric)): Decoded {
   if (words.length !== layout.width) {
     return { value: null, quality: 'bad', reason: `expected ${layout.width} register(s) for ${metric.name}, got ${words.length}` };
   }

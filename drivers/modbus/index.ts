@@ -98,11 +98,11 @@ function create(options: ModbusDriverOptions, context: DriverContext): Driver {
       throw unreachable(err, `reading ${request.table} ${request.address}+${request.count}`);
     }
     const ts = clock.now();
-    return request.metrics.map(({ metric, offset, width }) => ({
+    return request.metrics.map(({ metric, offset, width, layout }) => ({
       metric: metric.name,
       unit: unitOf(metric),
       ts,
-      ...decodeRegisters(metric, words.slice(offset, offset + width)),
+      ...decodeRegisters(metric, words.slice(offset, offset + width), layout),
     }));
   }
 

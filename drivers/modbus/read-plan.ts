@@ -1,7 +1,7 @@
 // Which read requests one poll makes: the profile's metrics grouped per table, adjacent (or near)
 // addresses coalesced into one request, no request longer than the device accepts. Pure.
 import type { Profile, ProfileMetric, RegisterTable } from '../../config/profile-schema.js';
-import { isBitTable, layoutOf } from './decode-registers.js';
+import { isBitTable, layoutOf, type Layout } from './decode-registers.js';
 
 /** The Modbus protocol's own ceilings: 125 registers (FC3/FC4) or 2000 bits (FC1/FC2) per request. */
 export const MAX_REGISTERS_PER_READ = 125;
@@ -12,6 +12,8 @@ export interface PlannedMetric {
   /** Position of the metric's first register (or bit) in the request's answer. */
   offset: number;
   width: number;
+  /** Worked out once with the plan, so that a poll does not redo it per metric. */
+  layout: Layout;
 }
 
 export interface ReadRequest {
@@ -39,10 +41,11 @@ export function planReads(metrics: readonly ProfileMetric[], options: PlanOption
     const limit = isBitTable(table) ? options.maxBitsPerRead ?? MAX_BITS_PER_READ : options.maxRegistersPerRead ?? MAX_REGISTERS_PER_READ;
     const spans = metrics
       .filter((metric) => metric.table === table)
-      .map((metric) => ({ metric, width: layoutOf(metric).width }))
+      .map((metric) => ({ metric, layout: layoutOf(metric) }))
       .sort((a, b) => a.metric.address - b.metric.address);
     let current: ReadRequest | undefined;
-    for (const { metric, width } of spans) {
+    for (const { metric, layout } of spans) {
+      const { width } = layout;
       const end = metric.address + width;
       const fits = (request: ReadRequest) => metric.address - (request.address + request.count) <= maxGap
         && Math.max(end, request.address + request.count) - request.address <= limit;
@@ -51,7 +54,7 @@ export function planReads(metrics: readonly ProfileMetric[], options: PlanOption
         requests.push(current);
       }
       current.count = Math.max(current.count, end - current.address);
-      current.metrics.push({ metric, offset: metric.address - current.address, width });
+      current.metrics.push({ metric, offset: metric.address - current.address, width, layout });
     }
   }
   return requests;

@@ -2,22 +2,14 @@
 // telemetry, play the gas leak to a critical alarm, and stop cleanly on Ctrl-C.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../helpers/wait.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli/polegate.js', import.meta.url));
 
-function tempDir(t: { teardown(fn: () => unknown): void }): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'polegate-demo-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 t.test('the demo runs the whole system and plays the gas leak to an alarm', async (t) => {
-  const dir = path.join(tempDir(t), 'demo');
+  const dir = path.join(t.testdir(), 'demo');
   const demo = spawn(process.execPath, [cli, 'demo', '--dir', dir, '--mqtt-port', '0', '--http-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   demo.stdout.on('data', (d) => (out += d));
@@ -47,8 +39,7 @@ t.test('the demo runs the whole system and plays the gas leak to an alarm', asyn
 });
 
 t.test('the demo refuses to wipe a folder it did not make', async (t) => {
-  const dir = tempDir(t);
-  writeFileSync(path.join(dir, 'precious.txt'), 'keep me');
+  const dir = t.testdir({ 'precious.txt': 'keep me' });
   const demo = spawn(process.execPath, [cli, 'demo', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   demo.stderr.on('data', (d) => (err += d));

@@ -1,7 +1,6 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadManifest } from '../../config/load-manifest.js';
@@ -37,12 +36,6 @@ async function finished(args: string[]): Promise<{ code: number | null; stdout: 
   return { code, stdout: run.stdout, stderr: run.stderr };
 }
 
-async function tempDir(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'polegate-scan-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 t.test('TCP: the simulator that answers only unit 3 is found, and its snippet makes a valid manifest', async (t) => {
   const sim = await startModbusSim({ profile: await loadBuiltinProfile('gas-detector'), unitId: 3 });
   t.teardown(() => sim.close());
@@ -58,7 +51,7 @@ t.test('TCP: the simulator that answers only unit 3 is found, and its snippet ma
   t.match(run.stderr, 'found unit 3: holding 0 = 0');
   t.match(run.stderr, /100% unit 5, 1 found, ETA 0:00\n/, 'plain progress lines when stderr is not a terminal');
 
-  const dir = await tempDir(t);
+  const dir = t.testdir();
   const file = path.join(dir, 'pole.yaml');
   await writeFile(file, `pole: { id: scan-pole-001 }\nuplink: { url: mqtt://127.0.0.1:1 }\n${run.stdout.replaceAll('profile: CHANGE-ME', 'profile: gas-detector')}`);
   const loaded = await loadManifest(file);
@@ -78,7 +71,7 @@ t.test('TCP: pymodbus with several unit ids; gateway exceptions for absent units
 });
 
 t.test('RTU: pymodbus with 2 units on a socat pty bus', { skip: noPtyBus }, async (t) => {
-  const dir = await tempDir(t);
+  const dir = t.testdir();
   const pty = await startPtyPair(dir);
   t.teardown(() => pty.close());
   const server = await startPymodbus({ rtu: pty.a, baud: 19200 }, { 2: { holding: [42] }, 7: { holding: { at: 100, values: [1] } } });

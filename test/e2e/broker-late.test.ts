@@ -5,10 +5,10 @@ import { loadManifest } from '../../config/load-manifest.js';
 import { startEdgeAgent } from '../../edge-agent/agent.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { waitFor, nextEvent } from '../helpers/wait.js';
-import { POLE, tempDir, registerPole, cloudOn, sims, writeManifest, getJson } from './helpers.js';
+import { POLE, registerPole, cloudOn, sims, writeManifest, getJson } from './helpers.js';
 
 t.test('broker down at start: everything buffered is delivered once the broker is up', async (t) => {
-  const dir = tempDir(t);
+  const dir = t.testdir();
   const { registry, secret } = await registerPole(dir);
   const mqttPort = await freePort();
   const { gas, pressure } = await sims(t);

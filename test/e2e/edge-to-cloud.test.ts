@@ -6,12 +6,12 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../helpers/wait.js';
-import { POLE, tempDir, registerPole, cloudOn, sims, writeManifest, getJson } from './helpers.js';
+import { POLE, registerPole, cloudOn, sims, writeManifest, getJson } from './helpers.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli/polegate.js', import.meta.url));
 
 t.test('a simulator value reaches the API normalized, and the last will marks the pole offline', async (t) => {
-  const dir = tempDir(t);
+  const dir = t.testdir();
   const { registry, secret } = await registerPole(dir);
   const cloud = await cloudOn(t, dir, registry);
   const { gas, pressure } = await sims(t);

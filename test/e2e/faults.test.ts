@@ -5,19 +5,26 @@
 // outbox drains, and the cloud store must hold every seq the outbox ever gave, exactly once.
 import t from 'tap';
 import path from 'node:path';
-import { startTcpProxy } from '../../fixtures/tcp-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../../fixtures/tcp-proxy.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait.js';
 import { cloudProc, edgeProc, readOutbox, storedSeqs } from './fault-procs.js';
-import { registerPole, sims, tempDir, writeManifest } from './helpers.js';
+import { registerPole, sims, writeManifest } from './helpers.js';
 
 t.setTimeout(360_000);
 
 const random = (min: number, max: number) => min + Math.random() * (max - min);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms)); // pacing of the faults, not synchronization
 
+/** The link drops for a random while within [minMs, maxMs], then comes back. */
+async function outage(link: TcpProxy, minMs: number, maxMs: number): Promise<void> {
+  link.cut();
+  await pause(random(minMs, maxMs));
+  link.restore();
+}
+
 t.test('nothing lost, nothing doubled: broker stop, link flaps, edge and cloud SIGKILLs', async (t) => {
-  const dir = tempDir(t);
+  const dir = t.testdir();
   const { registry, secret } = await registerPole(dir);
   const mqttPort = await freePort();
   const cloud = cloudProc(dir, registry, mqttPort);
@@ -43,18 +50,14 @@ t.test('nothing lost, nothing doubled: broker stop, link flaps, edge and cloud S
   t.comment('50 link flaps');
   // The 4G link drops 50 times, for 50–500 ms each time.
   for (let i = 0; i < 50; i++) {
-    link.cut();
-    await pause(random(50, 500));
-    link.restore();
+    await outage(link, 50, 500);
     await pause(random(50, 300));
   }
 
   t.comment('20 edge SIGKILLs during drains');
   // The edge dies 20 times while a backlog drains: cut for a while, restore, kill soon after.
   for (let i = 0; i < 20; i++) {
-    link.cut();
-    await pause(random(300, 1000));
-    link.restore();
+    await outage(link, 300, 1000);
     await pause(random(0, 300));
     await edge.stop('SIGKILL');
     await edge.start();

@@ -1,7 +1,6 @@
 // Whole-system set-up for end-to-end tests: a cloud, simulated Modbus devices and a manifest that
 // points a pole at them, all in a temp dir on real sockets.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { startCloud, type Cloud } from '../../cloud-ingest/cloud.js';
@@ -15,12 +14,6 @@ export interface Tap {
 }
 
 export const POLE = 'e2e-pole-001';
-
-export function tempDir(t: Tap): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'polegate-e2e-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 export async function registerPole(dir: string): Promise<{ registry: string; secret: string }> {
   const registry = path.join(dir, 'poles.yaml');

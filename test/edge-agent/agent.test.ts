@@ -1,5 +1,5 @@
 // The agent against the shared Mosquitto on 127.0.0.1:1883: what the platform sees on the wire.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startEdgeAgent, type EdgeAgent } from '../../edge-agent/agent.js';
@@ -7,30 +7,30 @@ import type { SentInfo } from '../../edge-agent/uplink.js';
 import { validatePayload } from '../../contract/validate.js';
 import type { JsonTopicKind } from '../../contract/topics.js';
 import { missingService } from '../helpers/services.js';
-import { testManifest } from '../helpers/edge-manifest.js';
+import { testManifest, type TestPole } from '../helpers/edge-manifest.js';
 import { clearRetained, record } from '../helpers/mqtt-recorder.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
 
 const BROKER = 'mqtt://127.0.0.1:1883';
 const skip = await missingService('mosquitto');
 
-t.test('an agent publishes presence, birth, telemetry and alarms that follow the contract', { skip }, async (t) => {
+/** A pole on a topic root of its own, recorded from the start, with its retained messages cleared after. */
+async function freshPole(t: Test, devices: TestPole['devices']) {
   const id = randomBytes(4).toString('hex');
   const root = `test-${id}/v1`;
   const pole = `pole-${id}`;
   const rec = await record(BROKER, root);
   t.teardown(() => rec.close());
   t.teardown(() => clearRetained(BROKER, root, pole));
+  const loaded = testManifest({ pole, topicRoot: root, bufferPath: join(t.testdir(), 'outbox.db'), devices });
+  return { root, pole, rec, loaded };
+}
 
-  const loaded = testManifest({
-    pole,
-    topicRoot: root,
-    bufferPath: join(t.testdir(), 'outbox.db'),
-    devices: [
-      { id: 'level-1', pollMs: 40, model: 'LV-9', metrics: [{ name: 'level', unit: 'cm', value: 100, step: 2 }, { name: 'float', unit: '', type: 'boolean', value: true }] },
-      { id: 'pressure-1', pollMs: 40, metrics: [{ name: 'pressure', unit: 'MPa', value: 0.3 }, { name: 'broken', unit: 'bar', value: null }] },
-    ],
-  });
+t.test('an agent publishes presence, birth, telemetry and alarms that follow the contract', { skip }, async (t) => {
+  const { root, pole, rec, loaded } = await freshPole(t, [
+    { id: 'level-1', pollMs: 40, model: 'LV-9', metrics: [{ name: 'level', unit: 'cm', value: 100, step: 2 }, { name: 'float', unit: '', type: 'boolean', value: true }] },
+    { id: 'pressure-1', pollMs: 40, metrics: [{ name: 'pressure', unit: 'MPa', value: 0.3 }, { name: 'broken', unit: 'bar', value: null }] },
+  ]);
   loaded.manifest.rules = [{ id: 'flood', metric: 'level-1.level', above: 1.2, severity: 'major' }];
   const agent: EdgeAgent = await startEdgeAgent(loaded, { version: '9.9.9-test' });
   let closed = false;
@@ -86,18 +86,7 @@ t.test('an agent publishes presence, birth, telemetry and alarms that follow the
 });
 
 t.test('a report deadband holds back readings that say nothing new', { skip }, async (t) => {
-  const id = randomBytes(4).toString('hex');
-  const root = `test-${id}/v1`;
-  const pole = `pole-${id}`;
-  const rec = await record(BROKER, root);
-  t.teardown(() => rec.close());
-  t.teardown(() => clearRetained(BROKER, root, pole));
-  const loaded = testManifest({
-    pole,
-    topicRoot: root,
-    bufferPath: join(t.testdir(), 'outbox.db'),
-    devices: [{ id: 'still', pollMs: 20, metrics: [{ name: 'level', unit: 'm', value: 1 }] }],
-  });
+  const { rec, loaded } = await freshPole(t, [{ id: 'still', pollMs: 20, metrics: [{ name: 'level', unit: 'm', value: 1 }] }]);
   loaded.manifest.report = { deadband: { default: 0.1 } };
   const agent = await startEdgeAgent(loaded);
   t.teardown(() => agent.close());

@@ -2,11 +2,9 @@
 // RTU simulator on the other: values exact in every type and order, faults, retries, one transaction
 // at a time, a bounded queue, and RTU tunnelled over TCP.
 import t, { type Test } from 'tap';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { loadProfile } from '../../config/load-profile.js';
 import { loadBuiltinProfile } from '../../fixtures/profiles.js';
-import type { DriverContext, Sample } from '../../drivers/sdk/types.js';
+import type { DriverContext } from '../../drivers/sdk/types.js';
 import modbus from '../../drivers/modbus/index.js';
 import { readRequest } from '../../drivers/modbus/pdu.js';
 import { answerCheck, rtuFrame } from '../../drivers/modbus/rtu-frame.js';
@@ -16,20 +14,12 @@ import { interFrameGapMs, openSerialLink } from '../../edge-agent/serial-link.js
 import { startModbusRtuSim, type RtuUnitOptions } from '../../fixtures/modbus-rtu-sim.js';
 import { startPtyPair } from '../peers/pty-pair.js';
 import { missingService } from '../helpers/services.js';
+import { byMetric, loadEveryTypeProfile, EVERY_TYPE_VALUES as VALUES } from '../helpers/every-type.js';
 
 const skip = await missingService('socat');
 const log = pino({ level: 'silent' });
-const everyType = await loadProfile(fileURLToPath(new URL('../drivers/modbus/every-type.yaml', import.meta.url)));
+const everyType = await loadEveryTypeProfile();
 const gas = await loadBuiltinProfile('gas-detector');
-const byMetric = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [s.metric, s]));
-
-const VALUES: Record<string, number | string | boolean> = {
-  i16: -2, u16: 6553.4, 'i32-abcd': -2, 'i32-cdab': -123456789, 'u32-badc': 0x12345678, 'u32-dcba': 4000000000,
-  'f32-abcd': 123.456, 'f32-cdab': -40.25, 'f32-badc': 0.001, 'f32-dcba': 98765.4,
-  'i64-abcdefgh': -2, 'u64-ghefcdab': 283686952306183, 'i64-badcfehg': -9007199254740991, 'u64-hgfedcba': 1,
-  'f64-abcdefgh': 1234.5678, 'f64-hgfedcba': -1e-12, label: 'ET-1',
-  'flag-a': true, 'flag-b': true, level: -12.5, temp: 21.5, relay: true, lamp: false, door: true,
-};
 
 /** A pty bus: the simulator's units on one end, an arbiter on the other. */
 async function bus(t: Test, units: RtuUnitOptions[], opts: { maxPendingPerDevice?: number } = {}) {

@@ -1,24 +1,14 @@
 // The modbus driver over real sockets against the Modbus simulator.
 import t from 'tap';
-import { fileURLToPath } from 'node:url';
 import type { Profile } from '../../../config/profile-schema.js';
 import { PolegateError } from '../../../config/errors.js';
-import type { DriverContext, Sample } from '../../../drivers/sdk/types.js';
+import type { DriverContext } from '../../../drivers/sdk/types.js';
 import modbus from '../../../drivers/modbus/index.js';
 import { startModbusSim } from '../../../fixtures/modbus-sim.js';
-import { loadProfile } from '../../../config/load-profile.js';
+import { byMetric, EVERY_TYPE_VALUES as VALUES, loadEveryTypeProfile } from '../../helpers/every-type.js';
 
-const profile = await loadProfile(fileURLToPath(new URL('./every-type.yaml', import.meta.url)));
+const profile = await loadEveryTypeProfile();
 const context = (deviceId = 'dev-1'): DriverContext => ({ deviceId, log: console, clock: { now: () => 1_700_000_000_000 }, timeoutMs: 500 });
-const byMetric = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [s.metric, s]));
-
-const VALUES: Record<string, number | string | boolean> = {
-  i16: -2, u16: 6553.4, 'i32-abcd': -2, 'i32-cdab': -123456789, 'u32-badc': 0x12345678, 'u32-dcba': 4000000000,
-  'f32-abcd': 123.456, 'f32-cdab': -40.25, 'f32-badc': 0.001, 'f32-dcba': 98765.4,
-  'i64-abcdefgh': -2, 'u64-ghefcdab': 283686952306183, 'i64-badcfehg': -9007199254740991, 'u64-hgfedcba': 1,
-  'f64-abcdefgh': 1234.5678, 'f64-hgfedcba': -1e-12, label: 'ET-1',
-  'flag-a': true, 'flag-b': true, level: -12.5, temp: 21.5, relay: true, lamp: false, door: true,
-};
 
 t.test('reads every type and order exactly, with units, the clock and good quality', async (t) => {
   const sim = await startModbusSim({ profile });
