@@ -7,18 +7,28 @@
 // and a parse per reading. A row's key is its first seq; a chunk holds `count` consecutive seqs.
 //
 // Durability: WAL with synchronous=NORMAL. A commit survives the process being killed; a power cut can
-// roll back what was committed since the WAL was last synced, which happens at every checkpoint
-// (`checkpoint()`, called periodically by the agent, bounds that window). FULL would fsync at every
-// poll, which costs tens of ms on SD cards and eMMC and wears them out. Alarms and events are rare and
-// matter most, so they alone are committed with synchronous=FULL, as are evictions.
+// roll back what was committed since the WAL was last synced. That is harmless for a message nobody has
+// seen (its seq is given again after the reboot), but fatal for one already published: the cloud would
+// drop the new message given the same seq as a duplicate. So nothing leaves before it is durable:
+// `nextBatch` syncs the WAL before it hands out a row committed since the last sync (one fdatasync per
+// publish round at most, none while the uplink only drains older rows), and `checkpoint()`, called
+// periodically by the agent, syncs too, which bounds what a power cut can take while the link is down.
+// The sync is an fdatasync of the WAL file through a descriptor of our own: the kernel syncs the file,
+// not the descriptor, so SQLite's frames are on disk afterwards, without writing a page more (a tiny
+// synchronous=FULL commit would add a WAL frame per publish round: flash wear for nothing). FULL for
+// every telemetry commit would fsync at every poll, which costs tens of ms on SD cards and eMMC. Alarms
+// and events are rare and matter most, so they alone are committed with synchronous=FULL, as are
+// evictions.
 //
 // Budget (budget.ts): the database and its WAL stay within `maxBytes`. When the database's used pages
 // pass the high mark, the oldest telemetry not in flight is evicted (then the oldest events, but only
 // to make room for an event or an alarm; alarms never), in bounded transactions that also commit one
 // `gap` event per device (gap.ts). A message that finds nothing of its own priority or lower to evict
-// is refused with OUTBOX_FULL: the agent holds it in memory instead.
+// is refused with OUTBOX_FULL: the agent holds it in memory instead. Counting used pages is a query, so
+// a commit runs it only when the bytes appended since the last count could have reached the high mark.
+// A budget lowered below the file's size is met at open: eviction as above, then VACUUM.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AlarmPayload, EventPayload } from '../contract/schemas.js';
@@ -91,6 +101,18 @@ function readingJson(seq: number, r: NormalizedReading): string {
   return `{"seq":${seq}${head}${value}${tail}${r.ts},"quality":"${r.quality}"}`;
 }
 
+/**
+ * An upper bound of the pages that committing `rows` can add to the database: their bytes plus a row's
+ * cell, record header and index entry, at half a page's fill, and two pages for interior pages split
+ * on the way. Used to skip counting pages while the high mark is out of reach; the page cap
+ * (max_page_count) stays the backstop either way.
+ */
+function pagesBound(rows: readonly NewRow[], pageSize: number): number {
+  let bytes = 0;
+  for (const row of rows) bytes += Buffer.byteLength(row.body) + 64;
+  return Math.ceil((2 * bytes) / pageSize) + 2;
+}
+
 /** An SQLITE_FULL from better-sqlite3: the page cap or the disk itself. */
 function isFull(err: unknown): boolean {
   return (err as { code?: string }).code === 'SQLITE_FULL';
@@ -100,6 +122,8 @@ export class Outbox {
   readonly stream: string;
   private nextSeq: number;
   private readonly inFlight = new Set<number>();
+  /** Keys of rows the broker acknowledged but the disk refused to delete (see `ack`). */
+  private ackedNotDeleted: number[] = [];
   /** Per kind: every row keyed at or below this has been offered (it is in flight, acked, or released). */
   private readonly offered: Record<MessageKind, number> = { alarm: -1, event: -1, telemetry: -1 };
   /** Per kind: the highest key committed, so that a caught-up kind costs no query. */
@@ -111,6 +135,18 @@ export class Outbox {
   private readonly selectAfter: Database.Statement<[number, number, number], Row>;
   private readonly selectOldest: Database.Statement<[number, number], Row>;
   private readonly usedPages: () => number;
+  private readonly pageSize: number;
+  /** Used pages when last counted, plus the bound of what was appended since (never below the truth). */
+  private usedBound = 0;
+  /** A descriptor of the WAL file, to sync it (see "Durability" above). */
+  private readonly walFd: number;
+  /**
+   * The lowest seq committed since the WAL was last synced, Infinity when all is synced. At open the
+   * previous run's commits may still be in the page cache only (it was killed), so: from 0.
+   */
+  private unsyncedFrom = 0;
+  /** Inside a synchronous=FULL section. */
+  private fullSync = false;
   private readonly pendingByKind: Database.Statement<[], { kind: number; n: number }>;
   /** One transaction: delete `keys`, insert `rows`, record `nextSeq`. */
   private readonly write: (keys: readonly number[], rows: readonly NewRow[], nextSeq: number) => void;
@@ -123,10 +159,10 @@ export class Outbox {
       CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, count INTEGER NOT NULL, body TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS messages_by_kind ON messages (kind, seq);
     `);
-    this.budget = planBudget(opts.maxBytes ?? DEFAULT_BUFFER_BYTES, db.pragma('page_size', { simple: true }) as number);
+    this.pageSize = db.pragma('page_size', { simple: true }) as number;
+    this.budget = planBudget(opts.maxBytes ?? DEFAULT_BUFFER_BYTES, this.pageSize);
     db.pragma(`wal_autocheckpoint = ${this.budget.walCheckpointPages}`);
     db.pragma(`journal_size_limit = ${this.budget.walBytes}`);
-    db.pragma(`max_page_count = ${this.budget.dbPages}`);
     const seed = db.prepare<[string, string]>('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)');
     seed.run('stream', randomUUID());
     seed.run('nextSeq', '0');
@@ -147,6 +183,41 @@ export class Outbox {
       for (const row of rows) insert.run(row.seq, row.kind, row.count, row.body);
       if (rows.length > 0) saveSeq.run(String(nextSeq));
     });
+    this.fitBudget();
+    // Set after fitting: SQLite will not set the cap below the file's current size.
+    db.pragma(`max_page_count = ${this.budget.dbPages}`);
+    // SQLite syncs the folder when it first syncs a new WAL itself; our syncs of the WAL do not, so
+    // the folder is synced here, once, or a power cut could take the WAL's very name.
+    const folder = openSync(dirname(db.name), 'r');
+    try {
+      fsyncSync(folder);
+    } finally {
+      closeSync(folder);
+    }
+    this.walFd = openSync(`${db.name}-wal`, 'r');
+  }
+
+  /**
+   * A budget lowered below the file's size (buffer.maxBytes edited): evict down to the low mark, oldest
+   * telemetry first, then events (alarms never), with gap events as always; then VACUUM gives the freed
+   * pages back to the file system and a TRUNCATE checkpoint empties the WAL. VACUUM rather than
+   * incremental_vacuum: that needs auto_vacuum set when the file is created, which costs a pointer-map
+   * page write on commits that allocate pages, every day, for an operation that happens once in the
+   * life of a pole; VACUUM works on every file. While it runs the WAL grows to about the size of the
+   * data kept (the rewritten pages), next to the old file.
+   */
+  private fitBudget(): void {
+    if ((this.db.pragma('page_count', { simple: true }) as number) > this.budget.dbPages) {
+      if (this.countUsed() > this.budget.highPages) this.evict(['telemetry', 'event'], this.budget.lowPages, this.nextSeq);
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+    this.countUsed();
+  }
+
+  private countUsed(): number {
+    this.usedBound = this.usedPages();
+    return this.usedBound;
   }
 
   /** Opens (or creates, with a new stream id) the outbox file; creates its folder. */
@@ -198,13 +269,31 @@ export class Outbox {
     return seq;
   }
 
+  /** Runs `fn`'s commits with synchronous=FULL (nested calls stay FULL to the end of the outer one). */
   private synced(fn: () => void): void {
+    if (this.fullSync) return fn();
     this.db.pragma('synchronous = FULL');
+    this.fullSync = true;
     try {
       fn();
+      // The last commit synced the WAL, and with it every frame written before.
+      this.unsyncedFrom = Infinity;
     } finally {
       this.db.pragma('synchronous = NORMAL');
+      this.fullSync = false;
     }
+  }
+
+  /** Makes every commit so far durable, unless it already is; false when the disk refuses. */
+  private syncWal(): boolean {
+    if (this.unsyncedFrom === Infinity) return true;
+    try {
+      fdatasyncSync(this.walFd);
+    } catch {
+      return false;
+    }
+    this.unsyncedFrom = Infinity;
+    return true;
   }
 
   /**
@@ -219,7 +308,7 @@ export class Outbox {
       // The eviction's gap events take the seqs after the rows; if the rows are still refused, their
       // seqs stay unused (a seq gap is not a loss: the caller keeps the rows and commits them later).
       // Full below the high mark is the disk, not the budget: evicting would not be the budget's doing.
-      const overBudget = isFull(err) && this.usedPages() >= this.budget.highPages;
+      const overBudget = isFull(err) && this.countUsed() >= this.budget.highPages;
       if (!overBudget || !this.evict(victims, this.budget.lowPages, nextSeq)) {
         throw overBudget ? new PolegateError(`the outbox is full (buffer.maxBytes ${this.budget.maxBytes}) of messages that may not be evicted for ${kind}`, 'OUTBOX_FULL') : err;
       }
@@ -228,7 +317,9 @@ export class Outbox {
     }
     this.nextSeq = nextSeq;
     this.newest[kind] = Math.max(this.newest[kind], rows[rows.length - 1]!.seq);
-    if (this.usedPages() > this.budget.highPages) this.evict(victims, this.budget.lowPages, this.nextSeq);
+    this.unsyncedFrom = Math.min(this.unsyncedFrom, rows[0]!.seq);
+    this.usedBound += pagesBound(rows, this.pageSize);
+    if (this.usedBound > this.budget.highPages && this.countUsed() > this.budget.highPages) this.evict(victims, this.budget.lowPages, this.nextSeq);
   }
 
   /**
@@ -239,7 +330,7 @@ export class Outbox {
   private evict(victims: readonly MessageKind[], targetPages: number, seqFrom: number): boolean {
     let any = false;
     for (const kind of victims) {
-      while (this.usedPages() > targetPages) {
+      while (this.countUsed() > targetPages) {
         const rows = this.selectOldest.all(KIND_CODE[kind], 16 + this.inFlight.size).filter((r) => !this.inFlight.has(r.seq));
         if (rows.length === 0) break;
         const tally = new GapTally();
@@ -291,14 +382,18 @@ export class Outbox {
         if (page.length < pageRows) break;
       }
       if (rows.length === 0) continue;
-      for (const row of rows) this.inFlight.add(row.seq);
-      this.offered[kind] = Math.max(this.offered[kind], rows[rows.length - 1]!.seq);
       const last = rows[rows.length - 1]!;
+      const seqLast = last.seq + last.count - 1;
+      // Nothing leaves before it is durable (see "Durability" above); if the disk refuses to sync,
+      // nothing leaves this round, and the next round tries again.
+      if (seqLast >= this.unsyncedFrom && !this.syncWal()) return undefined;
+      for (const row of rows) this.inFlight.add(row.seq);
+      this.offered[kind] = Math.max(this.offered[kind], last.seq);
       return {
         kind,
         rows: rows.map((r) => r.seq),
         seqFirst: rows[0]!.seq,
-        seqLast: last.seq + last.count - 1,
+        seqLast,
         count,
         body: rows.map((r) => r.body).join(','),
       };
@@ -306,10 +401,21 @@ export class Outbox {
     return undefined;
   }
 
-  /** The broker has the batch: delete it. */
+  /**
+   * The broker has the batch: delete it. A disk that refuses the delete (full, read-only) must not
+   * stop the uplink: the rows stay in flight (neither offered again nor evicted) and their delete is
+   * retried with the next ack; after a restart they are sent again, which the cloud drops as duplicates.
+   */
   ack(batch: OutboxBatch): void {
-    this.write(batch.rows, [], this.nextSeq);
-    for (const key of batch.rows) this.inFlight.delete(key);
+    const keys = this.ackedNotDeleted.concat(batch.rows);
+    try {
+      this.write(keys, [], this.nextSeq);
+    } catch {
+      this.ackedNotDeleted = keys;
+      return;
+    }
+    this.ackedNotDeleted = [];
+    for (const key of keys) this.inFlight.delete(key);
   }
 
   /** The batch was not acknowledged (a disconnect): offer it again. */
@@ -331,12 +437,15 @@ export class Outbox {
     return { stream: this.stream, nextSeq: this.nextSeq, pending, inFlightRows: this.inFlight.size, fileBytes: pageSize * pageCount, evicted: { ...this.evicted } };
   }
 
-  /** Syncs the WAL to disk and folds it into the database: bounds what a power cut can take. */
+  /** Syncs the WAL and folds it into the database: bounds what a power cut can take while nothing is sent. */
   checkpoint(): void {
+    this.syncWal();
     this.db.pragma('wal_checkpoint(PASSIVE)');
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    closeSync(this.walFd);
+    this.db.close();
   }
 }

@@ -85,6 +85,39 @@ t.test('events are evicted only for events and alarms, alarms never; telemetry i
   t.ok(onDisk(path) <= MiB, `${onDisk(path)} bytes on disk`);
 });
 
+t.test('a budget lowered below the file: at open, eviction in the usual order, then the files shrink', async (t) => {
+  const path = join(t.testdir(), 'o.db');
+  const big = Outbox.open(path, { maxBytes: 8 * MiB, now: () => 7 });
+  const alarmSeqs: number[] = [];
+  for (let n = 0; n < 1200; n++) {
+    big.appendReadings(poll(n));
+    if (n % 300 === 0) alarmSeqs.push(big.appendAlarm(alarm(n)));
+  }
+  const before = big.stats();
+  t.equal(before.evicted.readings, 0, 'nothing evicted within the first budget');
+  big.close();
+  const maxBytes = 2 * MiB;
+  t.ok(onDisk(path) > 2 * maxBytes, `${onDisk(path)} bytes on disk before, the new budget is ${maxBytes}`);
+
+  const small = Outbox.open(path, { maxBytes, now: () => 8 });
+  t.teardown(() => small.close());
+  t.ok(onDisk(path) <= maxBytes, `database + WAL ${onDisk(path)} bytes right after open`);
+  const { stream, evicted, pending } = small.stats();
+  t.equal(stream, before.stream, 'the same stream');
+  t.ok(evicted.readings > 0, `${evicted.readings} readings evicted`);
+  t.equal(pending.telemetry + evicted.readings, before.pending.telemetry, 'every reading is either kept or counted as evicted');
+  const batches = everything(small);
+  t.same(batches.filter((b) => b.kind === 'alarm').map((b) => b.seqFirst), alarmSeqs, 'every alarm kept');
+  const gaps = batches.filter((b) => b.kind === 'event').map((b) => JSON.parse(b.body) as GapEvent);
+  t.equal(gaps.reduce((n, g) => n + g.count, 0), evicted.readings, 'gap events count what was evicted');
+  const oldestKept = Math.min(...batches.filter((b) => b.kind === 'telemetry').flatMap((b) => (JSON.parse(`[${b.body}]`) as Array<{ ts: number }>).map((r) => r.ts)));
+  t.ok(gaps.every((g) => g.reason === 'buffer-full' && g.ts === 8 && g.to < oldestKept), 'the oldest readings went, reported as buffer-full gaps');
+  t.equal(Math.min(...gaps.map((g) => g.from)), 1_700_000_000_000, 'from the very first reading');
+  t.same(batches.filter((b) => b.kind === 'event').map((b) => b.seqFirst), gaps.map((_, i) => before.nextSeq + i), 'gap events take the next seqs');
+  for (let n = 0; n < 500; n++) small.appendReadings(poll(n));
+  t.ok(onDisk(path) <= maxBytes, `still within the budget after more appends (${onDisk(path)} bytes)`);
+});
+
 t.test('an undersized budget is refused with a clear message', async (t) => {
   t.throws(() => Outbox.open(join(t.testdir(), 'o.db'), { maxBytes: 4096 }), { code: 'BUFFER_TOO_SMALL', message: /at least 1MiB/ });
 });

@@ -25,6 +25,8 @@ const SERVICES: Record<string, () => Promise<ServiceCheck>> = {
   redis: async () => ((await tcpReachable('127.0.0.1', 6379)) ? { ok: true } : { ok: false, reason: 'Redis is not listening on 127.0.0.1:6379' }),
   chromium: async () => (existsSync('/usr/bin/chromium') ? { ok: true } : { ok: false, reason: '/usr/bin/chromium is not installed (apt-get install chromium)' }),
   socat: async () => (existsSync('/usr/bin/socat') ? { ok: true } : { ok: false, reason: 'socat is not installed (apt-get install socat)' }),
+  'mosquitto-binary': async () => (existsSync('/usr/sbin/mosquitto') ? { ok: true } : { ok: false, reason: '/usr/sbin/mosquitto is not installed (apt-get install mosquitto)' }),
+  cc: async () => (existsSync('/usr/bin/cc') ? { ok: true } : { ok: false, reason: 'no C compiler at /usr/bin/cc (apt-get install gcc)' }),
   pymodbus: async () => (existsSync('/usr/lib/python3/dist-packages/pymodbus') ? { ok: true } : { ok: false, reason: 'python3-pymodbus is not installed (apt-get install python3-pymodbus python3-serial-asyncio)' }),
 };
 
