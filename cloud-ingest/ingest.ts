@@ -1,6 +1,15 @@
 // The ingest pipeline: every publish a pole makes (and the will the broker publishes for it) is
 // decoded against the contract, queued, and written to the store in batches. A bad payload goes
 // to dead letters and never stops ingest; a publish is acknowledged only once it is committed.
+//
+// Group commit: what arrives in one turn of the event loop is written in one transaction at the end
+// of that turn (writes run one at a time, in order). No timer: a pole's publishes reach us one socket
+// read at a time (aedes reads on only after every publish of the last read is acknowledged), so a
+// flush timer added its delay to every round trip of a draining pole. The SQLite store writes
+// synchronously, so what arrives during its write is simply the next turn's group. An asynchronous
+// store (PostgreSQL) gets a write per turn queued behind the one under way: holding arrivals until
+// that write finished was measured slower, as every pole then waited on the same commit and the
+// cloud sat idle while the database worked.
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -38,10 +47,8 @@ export interface IngestOptions {
   store: Store;
   topicRoot: string;
   log: Logger;
-  /** Flush as soon as this many readings are queued. */
+  /** Flush as soon as this many readings are queued, before the end of the turn. */
   maxBatchReadings?: number;
-  /** Otherwise flush this long after the first message of a batch. */
-  flushDelayMs?: number;
 }
 
 interface Waiter {
@@ -58,15 +65,13 @@ export class Ingest extends EventEmitter {
   private queuedReadings = 0;
   private waiters: Waiter[] = [];
   private results: { pole: string; result: CommandResultPayload }[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private scheduled: NodeJS.Immediate | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly maxBatchReadings: number;
-  private readonly flushDelayMs: number;
 
   constructor(private readonly options: IngestOptions) {
     super();
     this.maxBatchReadings = options.maxBatchReadings ?? 20_000;
-    this.flushDelayMs = options.flushDelayMs ?? 5;
   }
 
   /**
@@ -76,8 +81,8 @@ export class Ingest extends EventEmitter {
   accept(topic: string, payload: Buffer, from: string | null): Promise<void> {
     this.route(topic, payload, from);
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    if (this.queuedReadings >= this.maxBatchReadings) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.flushDelayMs);
+    if (this.queuedReadings >= this.maxBatchReadings) void this.flush();
+    else this.scheduled ??= setImmediate(() => void this.flush());
     return done;
   }
 
@@ -120,8 +125,8 @@ export class Ingest extends EventEmitter {
 
   /** Writes what is queued; resolves when it is committed. */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
     const batch = this.batch;
     const waiters = this.waiters;
     const results = this.results;

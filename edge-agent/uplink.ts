@@ -11,8 +11,16 @@
 // behind what is already in flight, so the byte bound is what bounds its wait on a slow link.
 // Live telemetry lingers up to `lingerMs` after a poll so that one publish (one PUBACK, one delete)
 // carries the polls of all devices; alarms, events and the backlog never wait.
+//
+// Failback: while connected to any broker but the first of `urls`, the first is probed with a bare
+// TCP connect (not MQTT: a second session under the pole's client id would take over the working
+// one where brokers share sessions), on a backoff from `failbackMs.min` to `.max`. When it accepts,
+// the uplink stops publishing, waits (up to FAILBACK_SETTLE_MS) for what is in flight to be
+// acknowledged, leaves with a clean DISCONNECT (so the broker drops the will instead of announcing
+// the pole offline) and connects to the first URL; anything still unacknowledged is sent again there.
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { topicFor, type JsonTopicKind } from '../contract/topics.js';
 import { PolegateError } from '../config/errors.js';
@@ -46,6 +54,8 @@ export interface UplinkOptions {
   maxBytes?: number;
   /** Reconnect backoff: first delay and cap, ms; each delay gets ±50 % jitter. */
   backoffMs?: { min: number; max: number };
+  /** Probes of the first URL while on another: first delay and cap, ms; each gets ±50 % jitter. */
+  failbackMs?: { min: number; max: number };
 }
 
 /** MQTT packet ids are 16 bits: more in flight and mqtt.js would reuse an id still awaiting PUBACK. */
@@ -57,6 +67,14 @@ const MAX_WINDOW = 65_535;
  */
 const KEEPALIVE_S = 45;
 const CONNECT_TIMEOUT_MS = 30_000;
+/**
+ * Failback probes: the first 30 s after failing over (a restarted broker is usually back by then),
+ * then less often, up to every 5 min; a probe is one TCP handshake, given 10 s on a cellular link.
+ */
+const FAILBACK_MS = { min: 30_000, max: 300_000 };
+const PROBE_TIMEOUT_MS = 10_000;
+/** How long a failback waits for the in-flight messages' PUBACKs before leaving the broker. */
+const FAILBACK_SETTLE_MS = 2000;
 
 export interface SentInfo {
   kind: OutboxBatch['kind'];
@@ -68,6 +86,14 @@ export interface SentInfo {
 /** A broker URL fit for a log line: credentials in it are cut out. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+const DEFAULT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'tcp:': 1883, 'mqtts:': 8883, 'ssl:': 8883, 'tls:': 8883, 'ws:': 80, 'wss:': 443 };
+
+/** Opens a TCP connection to the broker URL's host and port, to see whether anything accepts it. */
+function connectTcp(url: string): net.Socket {
+  const { hostname, port, protocol } = new URL(url);
+  return net.connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port) || DEFAULT_PORTS[protocol] || 1883 });
 }
 
 function readTlsFiles(tls: UplinkOptions['tls']): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {
@@ -93,6 +119,11 @@ export class Uplink extends EventEmitter {
   private urlIndex = 0;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probeSocket: net.Socket | undefined;
+  private probeAttempt = 0;
+  /** Failing back: publish nothing new on this connection, it is about to be left. */
+  private leaving = false;
   /** Seqs below this were committed before the current connection: replayed backlog. */
   private backlogMark = 0;
   private readonly inFlight = new Map<OutboxBatch, number>();
@@ -183,6 +214,8 @@ export class Uplink extends EventEmitter {
       wasConnected = true;
       this.connected = true;
       this.attempt = 0;
+      if (this.onPrimary) this.probeAttempt = 0;
+      else this.scheduleProbe();
       this.backlogMark = this.outbox.seqEnd;
       // A clean session forgets subscriptions: subscribe on every connect, before birth invites commands.
       client.subscribe(this.topic('cmd'), { qos: 1 });
@@ -203,12 +236,60 @@ export class Uplink extends EventEmitter {
     });
   }
 
-  private dropConnection(reason: string): void {
+  /** Whether the current (or next) connection is to the first URL. */
+  private get onPrimary(): boolean {
+    return this.urlIndex % this.opts.urls.length === 0;
+  }
+
+  private scheduleProbe(): void {
+    const { min, max } = this.opts.failbackMs ?? FAILBACK_MS;
+    const delay = Math.round(backoffMs(min, max, this.probeAttempt++) * (0.5 + Math.random()));
+    const generation = this.generation;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      const socket = (this.probeSocket = connectTcp(this.opts.urls[0]!));
+      const done = (up: boolean) => {
+        socket.destroy();
+        if (this.probeSocket !== socket) return;
+        this.probeSocket = undefined;
+        if (up) void this.failBack(generation);
+        else this.scheduleProbe();
+      };
+      socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    }, delay);
+  }
+
+  private stopProbe(): void {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.probeSocket?.destroy();
+    this.probeSocket = undefined;
+  }
+
+  /** Leaves the current broker cleanly, once what is in flight is acknowledged, for the first URL. */
+  private async failBack(generation: number): Promise<void> {
+    const client = this.client!;
+    this.opts.log.info({ url: redactUrl(this.opts.urls[0]!) }, 'the first broker accepts connections again: failing back to it');
+    this.leaving = true;
+    await this.flush(FAILBACK_SETTLE_MS);
+    this.leaving = false;
+    // The connection dropped meanwhile (reconnecting already) or the uplink is closing: nothing to do.
+    if (generation !== this.generation || this.closing) return;
+    this.dropConnection('failing back to the first broker', () => client.end(false));
+    this.urlIndex = 0;
+    this.connect();
+  }
+
+  /** Forgets the connection; `end` closes its client (by default at once, without DISCONNECT). */
+  private dropConnection(reason: string, end = () => this.client?.end(true)): void {
     const was = this.connected;
     this.connected = false;
     this.generation++;
+    this.stopProbe();
     this.releaseInFlight();
-    this.client?.end(true);
+    end();
     this.client = undefined;
     if (was) {
       this.opts.log.warn({ reason }, 'uplink disconnected');
@@ -230,7 +311,7 @@ export class Uplink extends EventEmitter {
     const client = this.client;
     if (!this.connected || !client) return;
     const generation = this.generation;
-    while (this.inFlight.size < this.window && this.inFlightBytes < this.windowBytes) {
+    while (!this.leaving && this.inFlight.size < this.window && this.inFlightBytes < this.windowBytes) {
       const batch = this.outbox.nextBatch(this.limits);
       if (!batch) break;
       const payload = batchPayload(this.opts.pole, this.outbox.stream, batch, batch.seqLast < this.backlogMark);
@@ -280,6 +361,7 @@ export class Uplink extends EventEmitter {
   async close(flushMs = 2000): Promise<void> {
     this.closing = true;
     clearTimeout(this.retryTimer);
+    this.stopProbe();
     const client = this.client;
     if (this.connected && client) {
       await this.flush(flushMs);

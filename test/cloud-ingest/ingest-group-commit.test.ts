@@ -1,0 +1,62 @@
+// Group commit in the ingest pipeline, against a real SQLite store whose writes the test can hold
+// back (as a PostgreSQL round trip would): what arrives in one turn of the event loop is one
+// transaction, what arrives during a write waits for it and goes in the next one, and no publish is
+// acknowledged before its transaction has committed.
+import t from 'tap';
+import { join } from 'node:path';
+import { Ingest } from '../../cloud-ingest/ingest.js';
+import { SqliteStore } from '../../cloud-ingest/store/sqlite-store.js';
+import type { IngestBatch } from '../../cloud-ingest/store/store.js';
+import { waitFor } from '../helpers/wait.js';
+import { memoryLog, reading, ROOT, telemetryPayload, tempDir } from './fixture.js';
+
+const topic = `${ROOT}/pole-a/telemetry`;
+const payload = (seq: number) => Buffer.from(JSON.stringify(telemetryPayload('pole-a', 's1', [reading(seq)])));
+/** The rest of this turn of the event loop: its check phase, where setImmediate callbacks run. */
+const turn = () => new Promise((r) => setImmediate(r));
+
+t.test('one transaction per turn of the event loop, the next one after the write under way', async (t) => {
+  const store = new SqliteStore(join(tempDir(t), 'city.db'));
+  t.teardown(() => store.close());
+  // Each write waits for the test to open its gate, then commits for real.
+  const writes: { seqs: number[]; open: () => void }[] = [];
+  const write = store.writeBatch.bind(store);
+  store.writeBatch = async (batch: IngestBatch) => {
+    await new Promise<void>((open) => writes.push({ seqs: batch.telemetry.flatMap((p) => p.readings.map((r) => r.seq)), open }));
+    return write(batch);
+  };
+  const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log });
+  const acked = new Set<number>();
+  const accept = (seq: number) => ingest.accept(topic, payload(seq), 'pole-a').then(() => acked.add(seq));
+
+  const first = [0, 1, 2].map(accept);
+  await turn();
+  t.same(writes.map((w) => w.seqs), [[0, 1, 2]], 'three publishes of one turn: one write');
+
+  const second = [3, 4].map(accept);
+  await turn();
+  await turn();
+  t.equal(writes.length, 1, 'publishes arriving during a write wait for it');
+  t.equal(acked.size, 0, 'nothing acknowledged before its commit');
+
+  writes[0]!.open();
+  await Promise.all(first);
+  t.same([...acked], [0, 1, 2], 'the first group acknowledged after its commit, the second not yet');
+  await waitFor('the second write', () => writes.length === 2, 5000, 1);
+  t.same(writes[1]!.seqs, [3, 4], 'what arrived during the first write is the next group');
+  writes[1]!.open();
+  await Promise.all(second);
+  t.same((await store.counts()).readings, 5, 'all five stored');
+});
+
+t.test('a lone publish is committed at once, with no timer to wait for', async (t) => {
+  const store = new SqliteStore(join(tempDir(t), 'city.db'));
+  t.teardown(() => store.close());
+  const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log });
+  let committed = false;
+  const done = ingest.accept(topic, payload(0), 'pole-a').then(() => (committed = true));
+  // Timers run in the next turn: a flush timer, however short, would not have fired yet.
+  await turn();
+  t.ok(committed, 'committed within the turn it arrived in');
+  await done;
+});
