@@ -13,6 +13,7 @@ import { DeviceSlot } from './device-slot.js';
 import { describeForBirth, normalizeSamples } from './normalizer.js';
 import { MemoryHold } from './memory-hold.js';
 import { Outbox, type Alarm, type OutboxEvent } from './outbox.js';
+import type { NormalizedReading } from './reading.js';
 import { ReportFilter } from './report-filter.js';
 import { RuleEngine, type AlarmTransition } from './rules.js';
 import { Scheduler, type DeviceStateEvent, type SchedulerOptions } from './scheduler.js';
@@ -36,6 +37,12 @@ export interface EdgeAgentOptions {
 }
 
 const DEFAULT_POLL_MS = 5000;
+/**
+ * Telemetry of polls that end this close together shares one outbox commit: devices polled on the
+ * same interval end their polls within milliseconds, and one transaction per round instead of one per
+ * device is most of the agent's disk writes and a good part of its CPU on an idle pole.
+ */
+const COMMIT_GROUP_MS = 20;
 
 /** Camera snapshots on alarms come later: the rule's camera name is not a blob ref, so it is dropped. */
 function withoutSnapshot({ snapshot: _camera, ...alarm }: AlarmTransition): Alarm {
@@ -62,6 +69,9 @@ export class EdgeAgent extends EventEmitter {
   private readonly rules: RuleEngine;
   private readonly reportFilter: ReportFilter;
   private readonly checkpointTimer: NodeJS.Timeout;
+  private groupTimer: NodeJS.Timeout | undefined;
+  /** Readings of the round's polls, announced once committed (commitRound). */
+  private polled: NormalizedReading[] = [];
   private readonly flushMs: number;
   /** What the outbox could not take yet; see memory-hold.ts. */
   private readonly hold = new MemoryHold();
@@ -177,20 +187,36 @@ export class EdgeAgent extends EventEmitter {
     if (this.lastBirth) this.uplink.republishBirth();
   }
 
-  /** One poll: alarms are committed ahead of the poll's readings, which pass the report filter. */
+  /**
+   * One poll: its readings that pass the report filter join the round's commit (COMMIT_GROUP_MS);
+   * an alarm is committed at once, ahead of them, and leaves at once. Readings are announced
+   * ('reading') once their commit has been made, as nothing may see a reading before the outbox has it.
+   */
   private onSamples(device: string, samples: Sample[]): void {
     const readings = normalizeSamples(device, samples, this.loaded.units);
     const alarms = readings.flatMap((r) => this.rules.evaluate(r)).map(withoutSnapshot);
     for (const alarm of alarms) this.hold.alarm(alarm);
     this.hold.addReadings(readings.filter((r) => this.reportFilter.shouldSend(r)));
-    this.commitHeld();
+    for (const reading of readings) this.polled.push(reading);
+    if (alarms.length === 0) {
+      // Telemetry may linger a moment to share a publish.
+      this.groupTimer ??= setTimeout(() => this.commitRound(false), COMMIT_GROUP_MS);
+      return;
+    }
+    this.commitRound(true);
     for (const alarm of alarms) {
       this.log.warn({ alarm }, `alarm ${alarm.state}`);
       this.emit('alarm', alarm);
     }
-    for (const reading of readings) this.emit('reading', reading);
-    // Telemetry may linger a moment to share a publish; an alarm leaves at once.
-    this.uplink.kick(alarms.length > 0);
+  }
+
+  /** Commits what the round's polls hold, announces their readings, and wakes the uplink. */
+  private commitRound(urgent: boolean): void {
+    this.commitHeld();
+    const polled = this.polled;
+    this.polled = [];
+    for (const reading of polled) this.emit('reading', reading);
+    this.uplink.kick(urgent);
   }
 
   private appendEvent(event: OutboxEvent): void {
@@ -206,6 +232,8 @@ export class EdgeAgent extends EventEmitter {
    * `buffer-fault` event, delivered when the outbox recovers), and every later poll retries.
    */
   private commitHeld(): void {
+    clearTimeout(this.groupTimer);
+    this.groupTimer = undefined;
     try {
       this.hold.commitInto(this.outbox, this.clock.now());
     } catch (err) {

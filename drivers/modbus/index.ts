@@ -10,7 +10,7 @@ import { decodeRegisters, encodeValue, layoutOf } from './decode-registers.js';
 import { planProfile, type ReadRequest } from './read-plan.js';
 import { ModbusException, type ModbusClient } from './modbus-client.js';
 import { RtuClient } from './rtu-client.js';
-import { ModbusTcpClient } from './tcp-client.js';
+import { MbapClient } from './mbap-client.js';
 
 const DEFAULT_PORT = 502;
 
@@ -49,7 +49,7 @@ function linkOf(options: ModbusDriverOptions, context: DriverContext): { client:
     return { client: new RtuClient(context.transport.tcpBus(host, port), unitId), where: `device ${deviceId} (Modbus RTU over TCP ${host}:${port}, unit ${unitId})` };
   }
   const timeoutMs = options.timeoutMs ?? context.timeoutMs;
-  return { client: new ModbusTcpClient({ host, port, unitId, timeoutMs }), where: `device ${deviceId} (Modbus TCP ${host}:${port}, unit ${unitId})` };
+  return { client: new MbapClient({ host, port, unitId, timeoutMs }), where: `device ${deviceId} (Modbus TCP ${host}:${port}, unit ${unitId})` };
 }
 
 const isBusFailure = (err: unknown) => err instanceof PolegateError && err.code.startsWith('BUS_');

@@ -65,7 +65,7 @@ t.test('runs a pole until SIGTERM, then marks it offline and exits 0', { skip },
   t.match(run.out.stdout, /"msg":"edge agent stopped"/);
 });
 
-t.test('bin/polegate runs the agent itself (exec, no launcher) with its memory settings', async (t) => {
+t.test('bin/polegate runs the agent itself (exec, no launcher) with its memory settings, without serial code', async (t) => {
   const bin = join(import.meta.dirname, '../../bin/polegate');
   const dir = t.testdir({
     'pole.yaml': [
@@ -85,7 +85,10 @@ t.test('bin/polegate runs the agent itself (exec, no launcher) with its memory s
   await waitFor('the agent to start', () => out.includes('edge agent starting'), 20_000);
   const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
   t.match(cmdline[0]!, /node$/, 'the spawned process is node itself: the shell exec-ed it');
+  t.ok(cmdline.includes('--lite-mode'), 'V8 without its optimizing compilers');
   t.ok(cmdline.includes('--max-semi-space-size=1'), 'small young generation');
+  // A pole without a serial bus never loads serialport, nor modbus-serial (which would load it).
+  t.notMatch(readFileSync(`/proc/${child.pid}/maps`, 'utf8'), /serialport|bindings-cpp/, 'no serialport binding mapped');
   t.ok(readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0').includes('MALLOC_ARENA_MAX=2'), 'two malloc arenas');
   child.kill('SIGTERM');
   t.equal(await exit, 0, 'SIGTERM reaches the agent directly and it exits cleanly');

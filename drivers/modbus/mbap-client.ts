@@ -1,0 +1,159 @@
+// One Modbus TCP connection to one unit: the PDUs of pdu.ts in MBAP frames (transaction id,
+// protocol 0, length, unit id). One transaction at a time — many field devices and gateways
+// mishandle pipelined requests — each with the device's timeout. An answer is matched by its
+// transaction id, so a late answer to a request that timed out is dropped, never taken for the next.
+// The same PDU codec serves RTU (rtu-client.ts): only the framing differs. The agent speaks MBAP
+// itself rather than through modbus-serial, whose client loads every transport it supports
+// (serialport's native binding, UDP, telnet) into each pole's memory.
+import net from 'node:net';
+import type { RegisterTable } from '../../config/profile-schema.js';
+import { PolegateError } from '../../config/errors.js';
+import { ModbusException, type ModbusClient } from './modbus-client.js';
+import { parseAnswer, readRequest, writeCoilRequest, writeRegistersRequest } from './pdu.js';
+
+export interface TcpTarget {
+  host: string;
+  port: number;
+  unitId: number;
+  timeoutMs: number;
+}
+
+const MBAP_BYTES = 7;
+/** MBAP length counts the unit id and the PDU; a PDU is at most 253 bytes. */
+const MAX_MBAP_LENGTH = 254;
+
+interface Transaction {
+  id: number;
+  request: Buffer;
+  resolve: (words: number[]) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class MbapClient implements ModbusClient {
+  private socket: net.Socket | undefined;
+  private received: Buffer = Buffer.alloc(0);
+  private nextId = 0;
+  private pending: Transaction | undefined;
+  /** Calls wait here for the one before them: one transaction on the wire at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly target: TcpTarget) {}
+
+  get connected(): boolean {
+    return this.socket !== undefined;
+  }
+
+  connect(): Promise<void> {
+    this.drop(new Error('reconnecting'));
+    const { host, port, timeoutMs } = this.target;
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no TCP connection within ${timeoutMs} ms`)));
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        socket.setTimeout(0);
+        socket.setNoDelay(true);
+        socket.off('error', reject);
+        socket.on('error', () => undefined); // 'close' follows and says it
+        socket.on('data', (chunk) => this.onData(socket, chunk));
+        socket.once('close', () => {
+          if (this.socket === socket) this.drop(new Error('connection closed by the device'));
+        });
+        this.socket = socket;
+        resolve();
+      });
+    });
+  }
+
+  read(table: RegisterTable, address: number, count: number): Promise<number[]> {
+    return this.call(readRequest(table, address, count));
+  }
+
+  async writeRegisters(address: number, words: number[]): Promise<void> {
+    await this.call(writeRegistersRequest(address, words));
+  }
+
+  async writeCoil(address: number, state: boolean): Promise<void> {
+    await this.call(writeCoilRequest(address, state));
+  }
+
+  close(): void {
+    this.drop(new Error('connection closed'));
+  }
+
+  private call(request: Buffer): Promise<number[]> {
+    const turn = this.queue.then(() => this.transact(request));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private transact(request: Buffer): Promise<number[]> {
+    const socket = this.socket;
+    if (!socket) return Promise.reject(new Error('connection lost'));
+    const id = (this.nextId = (this.nextId + 1) & 0xffff);
+    const frame = Buffer.allocUnsafe(MBAP_BYTES + request.length);
+    frame.writeUInt16BE(id, 0);
+    frame.writeUInt16BE(0, 2);
+    frame.writeUInt16BE(request.length + 1, 4);
+    frame[6] = this.target.unitId;
+    request.copy(frame, MBAP_BYTES);
+    return new Promise((resolve, reject) => {
+      // A late answer to this request carries this id: once the timeout settled it, onData drops it.
+      const timer = setTimeout(() => this.settle(new Error(`Timed out after ${this.target.timeoutMs} ms`)), this.target.timeoutMs);
+      this.pending = { id, request, resolve, reject, timer };
+      socket.write(frame);
+    });
+  }
+
+  private onData(socket: net.Socket, chunk: Buffer): void {
+    if (this.socket !== socket) return;
+    this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
+    while (this.received.length >= MBAP_BYTES) {
+      const length = this.received.readUInt16BE(4);
+      if (this.received.readUInt16BE(2) !== 0 || length < 2 || length > MAX_MBAP_LENGTH) {
+        // Not MBAP (or out of step): nothing after it can be trusted.
+        socket.destroy();
+        this.drop(new Error('the device sent bytes that are not a Modbus TCP frame'));
+        return;
+      }
+      const end = MBAP_BYTES - 1 + length;
+      if (this.received.length < end) return;
+      const id = this.received.readUInt16BE(0);
+      const pdu = this.received.subarray(MBAP_BYTES, end);
+      this.received = this.received.subarray(end);
+      if (this.pending?.id === id) this.answer(pdu);
+    }
+  }
+
+  private answer(pdu: Buffer): void {
+    const { request } = this.pending!;
+    let words: number[];
+    try {
+      words = parseAnswer(request, pdu);
+    } catch (err) {
+      // A refusal (ModbusException) passes as it is; an answer that does not fit its request is a
+      // malformed frame: its samples are bad, the link is fine.
+      this.settle(err instanceof ModbusException ? err : new PolegateError((err as Error).message, 'BUS_BAD_FRAME'));
+      return;
+    }
+    this.settle(undefined, words);
+  }
+
+  private settle(err: Error | undefined, words: number[] = []): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    if (err) pending.reject(err);
+    else pending.resolve(words);
+  }
+
+  private drop(reason: Error): void {
+    // destroy, not end: a half-dead peer must not keep us waiting for a FIN.
+    this.socket?.destroy();
+    this.socket = undefined;
+    this.received = Buffer.alloc(0);
+    this.settle(reason);
+  }
+}
