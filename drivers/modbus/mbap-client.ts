@@ -6,10 +6,10 @@
 // itself rather than through modbus-serial, whose client loads every transport it supports
 // (serialport's native binding, UDP, telnet) into each pole's memory.
 import net from 'node:net';
-import type { RegisterTable } from '../../config/profile-schema.js';
 import { PolegateError } from '../../config/errors.js';
-import { ModbusException, type ModbusClient } from './modbus-client.js';
-import { parseAnswer, readRequest, writeCoilRequest, writeRegistersRequest } from './pdu.js';
+import { ModbusException } from './modbus-client.js';
+import { parseAnswer } from './pdu.js';
+import { PduClient } from './pdu-client.js';
 
 export interface TcpTarget {
   host: string;
@@ -30,7 +30,7 @@ interface Transaction {
   timer: NodeJS.Timeout;
 }
 
-export class MbapClient implements ModbusClient {
+export class MbapClient extends PduClient {
   private socket: net.Socket | undefined;
   private received: Buffer = Buffer.alloc(0);
   private nextId = 0;
@@ -38,7 +38,9 @@ export class MbapClient implements ModbusClient {
   /** Calls wait here for the one before them: one transaction on the wire at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly target: TcpTarget) {}
+  constructor(private readonly target: TcpTarget) {
+    super();
+  }
 
   get connected(): boolean {
     return this.socket !== undefined;
@@ -66,23 +68,11 @@ export class MbapClient implements ModbusClient {
     });
   }
 
-  read(table: RegisterTable, address: number, count: number): Promise<number[]> {
-    return this.call(readRequest(table, address, count));
-  }
-
-  async writeRegisters(address: number, words: number[]): Promise<void> {
-    await this.call(writeRegistersRequest(address, words));
-  }
-
-  async writeCoil(address: number, state: boolean): Promise<void> {
-    await this.call(writeCoilRequest(address, state));
-  }
-
   close(): void {
     this.drop(new Error('connection closed'));
   }
 
-  private call(request: Buffer): Promise<number[]> {
+  protected call(request: Buffer): Promise<number[]> {
     const turn = this.queue.then(() => this.transact(request));
     this.queue = turn.catch(() => undefined);
     return turn;
