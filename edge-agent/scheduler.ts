@@ -115,15 +115,32 @@ export class Scheduler {
     }, delayMs);
   }
 
+  /** A driver call with a deadline; the device stays busy until the call itself returns, even late. */
   private call<T>(loop: DeviceLoop, what: () => Promise<T>): Promise<T> {
     if (loop.busy) return Promise.reject(new Error(`its previous call has not returned after ${this.pollTimeoutMs} ms`));
     loop.busy = true;
-    const running = what().finally(() => (loop.busy = false));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.pollTimeoutMs} ms`)), this.pollTimeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${this.pollTimeoutMs} ms`)), this.pollTimeoutMs);
+      const settle = () => {
+        loop.busy = false;
+        clearTimeout(timer);
+      };
+      let running: Promise<T>;
+      try {
+        running = what();
+      } catch (err) {
+        settle();
+        reject(err);
+        return;
+      }
+      running.then((value) => {
+        settle();
+        resolve(value);
+      }, (err: unknown) => {
+        settle();
+        reject(err);
+      });
     });
-    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** One poll; resolves with its samples or its failure, never rejects. */

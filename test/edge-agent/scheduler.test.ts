@@ -95,3 +95,23 @@ t.test('a read that never returns counts as failed and is not overlapped', async
   t.match(events[0]!.error, /no answer within 50 ms|previous call has not returned/);
   t.equal(stuck.maxActive, 1, 'the stuck read is never joined by another');
 });
+
+t.test('a driver whose read throws instead of rejecting is polled again, not left busy', async (t) => {
+  let throws = 2;
+  let reads = 0;
+  // A vendor driver written without async: its read throws synchronously.
+  const driver: Driver = {
+    open: async () => undefined,
+    describe: () => ({ metrics: [] }),
+    read: () => {
+      reads++;
+      if (throws-- > 0) throw new Error('register map not loaded');
+      return Promise.resolve([{ metric: 'level', value: 1, unit: 'cm', ts: Date.now(), quality: 'good' }]);
+    },
+    close: async () => undefined,
+  };
+  const { samples, events } = harness(t, [{ id: 'sync', driver, pollMs: 10 }]);
+  await waitFor('samples after two thrown reads', () => samples.get('sync')?.length, 5000);
+  t.equal(reads, 3, 'two failed reads, then a good one');
+  t.same(events, [], 'two failures do not make it offline');
+});
