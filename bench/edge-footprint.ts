@@ -1,5 +1,6 @@
 // Edge agent footprint: the real `polegate edge` (compiled, as deployed) polling four Modbus TCP
-// devices — 21 values at 1 Hz, all reported (no deadband) — and publishing to a private Mosquitto.
+// devices (LINK=rtu: four units on one RS-485 bus) — 21 values at 1 Hz, all reported (no deadband) —
+// and publishing to a private Mosquitto.
 // Samples the agent's RSS and CPU for 60 s and prints them against the targets (RSS ≤ 60 MiB,
 // CPU ≤ 0.3 % of a core) and against a bare `node -e` process measured in the same run.
 // The simulators run in this process, so they do not count against the agent.
@@ -11,11 +12,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startModbusSim } from '../fixtures/modbus-sim.js';
+import { startModbusRtuSim } from '../fixtures/modbus-rtu-sim.js';
 import { loadBuiltinProfile } from '../fixtures/profiles.js';
 import { quietScenario } from '../fixtures/scenarios.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { record } from '../test/helpers/mqtt-recorder.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { startPtyPair } from '../test/peers/pty-pair.js';
 
 const SAMPLE_S = Number(process.env.BENCH_SECONDS ?? 60);
 const root = join(import.meta.dirname, '..');
@@ -67,15 +70,21 @@ const devices = [
   ['pressure-2', 'pressure-transmitter'],
   ['level-1', 'water-level'],
 ] as const;
-const sims = await Promise.all(devices.map(async ([, profile]) => startModbusSim({ profile: await loadBuiltinProfile(profile), host: '127.0.0.1', port: 0, scenario: quietScenario(profile) })));
+// LINK=rtu: the same four devices as units 1-4 on one RS-485 bus at 19200 baud (a socat pty pair,
+// the RTU simulator on the far end), as many poles wire them; otherwise each is a Modbus TCP device.
+const rtu = process.env.LINK === 'rtu';
+const line = rtu ? await startPtyPair(dir) : undefined;
+const rtuSim = line ? await startModbusRtuSim({ path: line.a, baudRate: 19200 }, await Promise.all(devices.map(async ([, profile], i) => ({ unitId: i + 1, profile: await loadBuiltinProfile(profile), scenario: quietScenario(profile) })))) : undefined;
+const sims = rtu ? [] : await Promise.all(devices.map(async ([, profile]) => startModbusSim({ profile: await loadBuiltinProfile(profile), host: '127.0.0.1', port: 0, scenario: quietScenario(profile) })));
 let values = 0;
 for (const [, profile] of devices) values += (await loadBuiltinProfile(profile)).metrics.length;
 const manifest = join(dir, 'pole.yaml');
+const link = (i: number) => (rtu ? `bus: rs485, unitId: ${i + 1}` : `host: 127.0.0.1, port: ${sims[i]!.port}, unitId: 1`);
 writeFileSync(manifest, `pole: { id: bench-pole-1 }
 uplink: { url: "${broker.url}", topicRoot: bench/v1 }
 buffer: { path: ./outbox.db }
-devices:
-${devices.map(([id, profile], i) => `  - { id: ${id}, driver: modbus, host: 127.0.0.1, port: ${sims[i]!.port}, unitId: 1, profile: ${profile}, pollMs: 1000 }`).join('\n')}
+${rtu ? `buses:\n  - { id: rs485, port: ${line!.b}, baudRate: 19200 }\n` : ''}devices:
+${devices.map(([id, profile], i) => `  - { id: ${id}, driver: modbus, ${link(i)}, profile: ${profile}, pollMs: 1000 }`).join('\n')}
 `);
 
 try {
@@ -98,13 +107,15 @@ try {
   await rec.close();
 
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  console.log(`pole: ${devices.length} Modbus TCP devices, ${values} values at 1 Hz; ${readings} readings in ${batches.length} messages in ${SAMPLE_S} s`);
+  console.log(`pole: ${devices.length} ${rtu ? 'Modbus RTU units on one RS-485 bus (19200 baud, a pty)' : 'Modbus TCP devices'}, ${values} values at 1 Hz; ${readings} readings in ${batches.length} messages in ${SAMPLE_S} s`);
   console.log(`edge agent RSS:  max ${edge.rssMax.toFixed(1)} MiB, mean ${edge.rssMean.toFixed(1)} MiB (target ≤ 60 MiB: ${mark(edge.rssMax <= 60)}; Node-RED on the same job: 124 MiB)`);
   console.log(`edge agent PSS:  ${pss.toFixed(1)} MiB`);
   console.log(`bare node RSS:   max ${baseline.rssMax.toFixed(1)} MiB  → agent/bare ${(edge.rssMax / baseline.rssMax).toFixed(2)}×, +${(edge.rssMax - baseline.rssMax).toFixed(1)} MiB`);
   console.log(`edge agent CPU:  ${edge.cpuPercent.toFixed(3)} % of one core (target ≤ 0.3 %: ${mark(edge.cpuPercent <= 0.3)}); bare node ${baseline.cpuPercent.toFixed(3)} %`);
 } finally {
   await Promise.all(sims.map((s) => s.close()));
+  await rtuSim?.close();
+  await line?.close();
   await broker.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -79,13 +79,16 @@ t.test('bin/polegate runs the agent itself (exec, no launcher) with its memory s
   });
   const child = spawn(bin, ['edge', '--config', 'pole.yaml'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } });
   let out = '';
+  let err = '';
   child.stdout.on('data', (c: Buffer) => (out += c));
+  child.stderr.on('data', (c: Buffer) => (err += c));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.teardown(() => (child.exitCode === null ? child.kill('SIGKILL') : undefined));
   await waitFor('the agent to start', () => out.includes('edge agent starting'), 20_000);
   const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
   t.match(cmdline[0]!, /node$/, 'the spawned process is node itself: the shell exec-ed it');
   t.ok(cmdline.includes('--lite-mode'), 'V8 without its optimizing compilers');
+  t.notMatch(out + err, /Warning: disabling flag/, 'and without V8 warning about it');
   t.ok(cmdline.includes('--max-semi-space-size=1'), 'small young generation');
   // A pole without a serial bus never loads serialport, nor modbus-serial (which would load it).
   t.notMatch(readFileSync(`/proc/${child.pid}/maps`, 'utf8'), /serialport|bindings-cpp/, 'no serialport binding mapped');
