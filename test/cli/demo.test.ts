@@ -18,7 +18,8 @@ t.test('the demo runs the whole system and plays the gas leak to an alarm', asyn
   t.teardown(() => demo.kill('SIGKILL'));
 
   await waitFor('the API URL', () => /Cloud API +http:\/\/127\.0\.0\.1:\d+\/api\/poles/.test(out), 20_000);
-  const api = /curl -u (platform:\S+) (http:\/\/\S+)/.exec(out);
+  // The next line, whole: stdout may arrive in pieces, even in the middle of the password.
+  const api = await waitFor('the curl command', () => /curl -u (platform:\S+) (http:\/\/\S+)\n/.exec(out) ?? undefined, 20_000);
   t.ok(api, 'prints a curl command with the platform credentials');
   await waitFor('the pole online', () => out.includes('demo-pole-001 is online'), 20_000);
   await waitFor('live telemetry with normalized units', () => /telemetry \d+.*pressure-1\.pressure=[\d.]+ kPa/.test(out), 20_000);
