@@ -6,8 +6,8 @@
 // The backlog's timestamps advance poll by poll, as a real one's do: the store clusters readings by
 // (series, ts), and repeating a few polls' timestamps would scatter every commit over the B-tree.
 // Run: npx tsc -p tsconfig.build.json && node --import tsx bench/edge-drain.ts (BACKLOG=… to change)
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -17,15 +17,13 @@ import type { NormalizedReading } from '../edge-agent/reading.js';
 import { Uplink, type SentInfo } from '../edge-agent/uplink.js';
 import { freePort } from '../test/helpers/mosquitto.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { cpuSeconds } from './lib/proc.js';
 
 const BACKLOG = Number(process.env.BACKLOG ?? 1_000_000);
 const POLE = 'bench-pole-1';
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'polegate-bench-'));
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
-const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString());
-/** utime + stime of a process, seconds. */
-const cpuOf = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) / TICK; };
 const size = (p: string) => { try { return statSync(p).size; } catch { return 0; } };
 
 /** Poll `n` of the pole: 100 series, one second after poll n - 1. */
@@ -74,12 +72,12 @@ try {
   let cpu0 = { edge: 0, cloud: 0 };
   uplink.once('connected', () => {
     started = process.hrtime.bigint();
-    cpu0 = { edge: cpuOf(process.pid), cloud: cpuOf(cloud.pid!) };
+    cpu0 = { edge: cpuSeconds(process.pid), cloud: cpuSeconds(cloud.pid!) };
   });
   uplink.start();
   await done;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const busy = { edge: (cpuOf(process.pid) - cpu0.edge) / seconds, cloud: (cpuOf(cloud.pid!) - cpu0.cloud) / seconds };
+  const busy = { edge: (cpuSeconds(process.pid) - cpu0.edge) / seconds, cloud: (cpuSeconds(cloud.pid!) - cpu0.cloud) / seconds };
   await uplink.close(1000);
   outbox.close();
   const rate = BACKLOG / seconds;

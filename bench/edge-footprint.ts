@@ -8,7 +8,7 @@
 // agent's memory settings: one process). PSS is printed too: it splits shared pages (Node's binary)
 // among the processes that map them.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startModbusSim } from '../fixtures/modbus-sim.js';
@@ -19,36 +19,10 @@ import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { record } from '../test/helpers/mqtt-recorder.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { startPtyPair } from '../test/peers/pty-pair.js';
+import { cpuSeconds, pssMiB, rssMiB } from './lib/proc.js';
 
 const SAMPLE_S = Number(process.env.BENCH_SECONDS ?? 60);
 const root = join(import.meta.dirname, '..');
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-/** Proportional set size: private pages plus a share of the pages shared with other processes. */
-function pssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n').find((l) => l.startsWith('Pss:'))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-/**
- * CPU time of all the process's threads, from the scheduler's own accounting (ns), not utime/stime:
- * those are counted in 10 ms ticks, too coarse for a process that runs ~4 ms a second.
- */
-function cpuSeconds(pid: number): number {
-  let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return ns / 1e9;
-}
 
 async function sample(pid: number, seconds: number): Promise<{ rssMax: number; rssMean: number; cpuPercent: number }> {
   const cpu0 = cpuSeconds(pid);
