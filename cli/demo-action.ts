@@ -134,7 +134,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   ];
 
   const stops: Promise<unknown>[] = [stopSignal()];
-  if (stopAfter !== undefined) stops.push(new Promise((resolve) => timers.push(setTimeout(resolve, durationMs(opts.duration!)))));
+  if (stopAfter !== undefined) stops.push(new Promise((resolve) => timers.push(setTimeout(resolve, stopAfter))));
   await Promise.race(stops);
   say('stopping…');
   for (const timer of timers) clearTimeout(timer);

@@ -6,7 +6,7 @@ import { planProfile } from '../drivers/modbus/read-plan.js';
 /** The read function code of each table (FC3 holding, FC4 input, FC1 coil, FC2 discrete). */
 const READ_FUNCTION: Record<RegisterTable, number> = { holding: 3, input: 4, coil: 1, discrete: 2 };
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function limits(profile: Profile): string {
   return `at most ${profile.maxRegistersPerRead ?? 125} registers per read, gap ${profile.maxGapRegisters ?? 0}`;

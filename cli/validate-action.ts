@@ -3,11 +3,10 @@ import { ConfigError, PolegateError, formatIssue } from '../config/errors.js';
 import { detectKind, type ConfigKind } from '../config/detect-kind.js';
 import { loadManifest } from '../config/load-manifest.js';
 import { loadProfile } from '../config/load-profile.js';
-import { loadCloudConfig } from '../config/load-cloud-config.js';
+import { LISTENERS, loadCloudConfig } from '../config/load-cloud-config.js';
 import { readConfigText } from '../config/yaml-source.js';
-import { explainPlan, requestsPerCycle } from './explain-plan.js';
+import { explainPlan, plural, requestsPerCycle } from './explain-plan.js';
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const KIND_NAMES: Record<ConfigKind, string> = { manifest: 'pole manifest', profile: 'device profile', cloud: 'cloud config' };
 
@@ -33,7 +32,7 @@ const CHECKS: Record<ConfigKind, (file: string) => Promise<Checked>> = {
   },
   async cloud(file) {
     const { config } = await loadCloudConfig(file);
-    const listeners = (['mqtt', 'mqtts', 'ws', 'http'] as const).filter((name) => config[name]).map((name) => `${name}:${config[name]!.port}`);
+    const listeners = LISTENERS.filter((name) => config[name]).map((name) => `${name}:${config[name]!.port}`);
     return { summary: `listeners ${listeners.join(', ')}; store ${config.store.kind}`, plans: [] };
   },
 };

@@ -20,7 +20,8 @@ export interface LoadedCloudConfig {
   config: CloudConfig;
 }
 
-const LISTENERS = ['mqtt', 'mqtts', 'ws', 'http'] as const;
+/** The cloud's listeners, each an optional `{ host, port }` key of the config. */
+export const LISTENERS = ['mqtt', 'mqtts', 'ws', 'http'] as const;
 
 async function load<T>(file: string, what: string, schema: TSchema, env: NodeJS.ProcessEnv | undefined, checks: (value: unknown, source: YamlSource) => ConfigIssue[]): Promise<T> {
   const source = await readYamlSource(file, what, env);

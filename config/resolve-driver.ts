@@ -7,7 +7,7 @@ import { builtinDrivers } from '../drivers/builtin.js';
 import type { DriverFactory } from '../drivers/sdk/types.js';
 import { didYouMean } from './suggest.js';
 
-export type DriverResolution = { factory: DriverFactory<any>; builtin: boolean } | { problem: string };
+export type DriverResolution = { factory: DriverFactory<any> } | { problem: string };
 
 export function isDriverPath(driver: string): boolean {
   return driver.startsWith('./') || driver.startsWith('../') || driver.startsWith('/');
@@ -23,7 +23,7 @@ const vendorModules = new Map<string, Promise<DriverResolution>>();
 export function resolveDriver(driver: string, manifestDir: string): Promise<DriverResolution> {
   if (!isDriverPath(driver)) {
     const factory = builtinDrivers[driver];
-    if (factory) return Promise.resolve({ factory, builtin: true });
+    if (factory) return Promise.resolve({ factory });
     const known = Object.keys(builtinDrivers).sort();
     return Promise.resolve({
       problem: `unknown driver '${driver}' (built-in: ${known.join(', ')}; a vendor driver is a module path such as ./vendor/acme-radar.js)${didYouMean(driver, known)}`,
@@ -49,5 +49,5 @@ async function loadVendorDriver(driver: string, file: string): Promise<DriverRes
   if (!isFactory(module.default)) {
     return { problem: `driver module ${driver} must export a DriverFactory as default (kind, optionsSchema, create)` };
   }
-  return { factory: module.default, builtin: false };
+  return { factory: module.default };
 }

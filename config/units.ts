@@ -67,13 +67,6 @@ export function checkUnit(unit: string): string | undefined {
   return typeof found === 'string' ? found : undefined;
 }
 
-/** The canonical unit of `unit`'s quantity and the conversion into it; throws on an invalid unit. */
-export function toCanonical(unit: string): UnitConversion {
-  const found = lookup(unit);
-  if (typeof found === 'string') throw new Error(found);
-  return found;
-}
-
 /** The conversions of `units` and of the common units; invalid units are left out (config/ reports them). */
 export function unitTable(units: Iterable<string>): UnitTable {
   const table: UnitTable = {};

@@ -78,7 +78,7 @@ export const EXAMPLES: Record<JsonTopicKind, Example[]> = {
   event: [
     { name: 'device-offline', summary: 'A device stopped answering.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1050, event: { type: 'device-offline', device: 'level-1', ts: TS } } },
     { name: 'motion', summary: 'A camera event, with its snapshot.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1051, event: { type: 'motion', device: 'cam-1', ts: TS, snapshot: SNAPSHOT } } },
-    { name: 'gap', summary: 'Telemetry evicted from a full outbox: which device, which time range.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1052, event: { type: 'gap', device: 'pressure-1', ts: TS, from: TS - 3_600_000, to: TS - 1_800_000, count: 1800 } } },
+    { name: 'gap', summary: 'Telemetry evicted from a full outbox: which device, which time range.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1052, event: { type: 'gap', device: 'pressure-1', ts: TS, kind: 'telemetry', count: 1800, metrics: 3, from: TS - 3_600_000, to: TS - 1_800_000, reason: 'buffer-full' } } },
   ],
   cmd: [
     { name: 'poll', summary: 'Poll a device now.', payload: { v: 1, id: 'c-7d1e', name: 'poll', args: { device: 'gas-1' } } },

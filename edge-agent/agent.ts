@@ -77,7 +77,6 @@ export class EdgeAgent extends EventEmitter {
   private readonly hold = new MemoryHold();
   /** Why the outbox refuses writes, while it does. */
   private outboxFault: string | undefined;
-  private lastBirth = '';
   private closed: Promise<void> | undefined;
 
   constructor(private readonly loaded: LoadedManifest, opts: EdgeAgentOptions = {}) {
@@ -100,7 +99,8 @@ export class EdgeAgent extends EventEmitter {
         this.slots.set(id, new DeviceSlot(
           () => device.factory.create(device.options, context),
           (event) => this.onDriverEvent(id, event),
-          () => this.rebirth(),
+          // A device became known after the birth went out: announce it again (the birth is retained).
+          () => this.uplink.republishBirth(),
         ));
       }
       const uplink = manifest.uplink;
@@ -113,7 +113,7 @@ export class EdgeAgent extends EventEmitter {
         topicRoot: uplink.topicRoot ?? DEFAULT_TOPIC_ROOT,
         keepaliveS: uplink.keepaliveS,
         bootId: this.bootId,
-        birth: () => (this.lastBirth = this.birth(version)),
+        birth: () => this.birth(version),
         clock: this.clock,
         log: this.log.child({ part: 'uplink' }),
         ...opts.uplink,
@@ -182,11 +182,6 @@ export class EdgeAgent extends EventEmitter {
     });
   }
 
-  /** A device became known after the birth went out: announce it again (the birth is retained). */
-  private rebirth(): void {
-    if (this.lastBirth) this.uplink.republishBirth();
-  }
-
   /**
    * One poll: its readings that pass the report filter join the round's commit (COMMIT_GROUP_MS);
    * an alarm is committed at once, ahead of them, and leaves at once. Readings are announced
@@ -210,12 +205,9 @@ export class EdgeAgent extends EventEmitter {
     }
   }
 
-  /** Commits what the round's polls hold, announces their readings, and wakes the uplink. */
+  /** Commits what the round's polls hold and wakes the uplink. */
   private commitRound(urgent: boolean): void {
     this.commitHeld();
-    const polled = this.polled;
-    this.polled = [];
-    for (const reading of polled) this.emit('reading', reading);
     this.uplink.kick(urgent);
   }
 
@@ -227,13 +219,24 @@ export class EdgeAgent extends EventEmitter {
   }
 
   /**
-   * Commits what is held. While the outbox refuses writes (disk full, read-only, I/O errors, a budget
-   * full of alarms) messages stay held in memory: the fault is logged and reported once (a
-   * `buffer-fault` event, delivered when the outbox recovers), and every later poll retries.
+   * Commits what is held, whoever calls (a round's timer, an alarm, an event, the checkpoint, close),
+   * then announces the readings polled so far: committed now, or held in memory while the disk refuses.
    */
   private commitHeld(): void {
     clearTimeout(this.groupTimer);
     this.groupTimer = undefined;
+    this.tryCommit();
+    const polled = this.polled;
+    this.polled = [];
+    for (const reading of polled) this.emit('reading', reading);
+  }
+
+  /**
+   * While the outbox refuses writes (disk full, read-only, I/O errors, a budget full of alarms)
+   * messages stay held in memory: the fault is logged and reported once (a `buffer-fault` event,
+   * delivered when the outbox recovers), and every later commit retries.
+   */
+  private tryCommit(): void {
     try {
       this.hold.commitInto(this.outbox, this.clock.now());
     } catch (err) {
@@ -268,7 +271,7 @@ export class EdgeAgent extends EventEmitter {
   }
 
   private onStateEvent(event: DeviceStateEvent): void {
-    this.appendEvent(event.error === undefined ? { type: event.type, device: event.device, ts: event.ts } : { ...event });
+    this.appendEvent({ ...event });
   }
 
   private onDriverEvent(device: string, event: DriverEvent): void {

@@ -52,7 +52,10 @@ interface Job extends DeviceTiming {
   request: Uint8Array;
   check: (received: Buffer) => FrameCheck;
   attempts: number;
-  /** Last bytes stepped over as no frame, and frames of other units ignored, for the failure message. */
+  /**
+   * Last bytes stepped over as no frame, and frames of other units ignored, for the failure message;
+   * kept across retries (a retry starts on a clean line, but its message says what the unit sent).
+   */
   invalid?: string;
   foreign?: string;
   timer?: NodeJS.Timeout;
@@ -215,9 +218,7 @@ export class BusArbiter extends EventEmitter {
     clearTimeout(job.timer);
     this.active = undefined;
     if (this.pendingOf(job.device) < this.maxPending) this.overrun.delete(job.device);
-    this.received = Buffer.alloc(0);
     this.lineFreeAt = performance.now();
-    // A retried job starts afresh; what it saw is kept only for the final message.
     this.pump();
   }
 

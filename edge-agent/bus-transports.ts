@@ -19,8 +19,6 @@ export interface BusTransportsOptions {
   clock: Clock;
   log: Logger;
   onEvent: (event: BusEvent) => void;
-  /** Reopen backoff after a bus is lost, ms. */
-  reopenMs?: { min: number; max: number };
 }
 
 export class BusTransports {
@@ -50,7 +48,7 @@ export class BusTransports {
   }
 
   private add(id: string, where: string, gapMs: number, open: BusArbiterOptions['open']): BusArbiter {
-    const arbiter = new BusArbiter({ id, where, gapMs, open, log: this.opts.log, reopenMs: this.opts.reopenMs });
+    const arbiter = new BusArbiter({ id, where, gapMs, open, log: this.opts.log });
     const report = (type: BusEvent['type']) => (event: BusStateEvent) => this.opts.onEvent({ type, ...event, ts: this.opts.clock.now() });
     arbiter.on('down', report('bus-down'));
     arbiter.on('up', report('bus-up'));

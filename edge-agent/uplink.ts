@@ -25,7 +25,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { topicFor, type JsonTopicKind } from '../contract/topics.js';
 import { PolegateError } from '../config/errors.js';
 import type { Clock, Logger } from '../drivers/sdk/types.js';
-import { backoffMs } from './backoff.js';
+import { backoffMs, jittered } from './backoff.js';
 import type { Outbox, OutboxBatch } from './outbox.js';
 import { batchPayload, statePayload } from './wire.js';
 
@@ -243,7 +243,7 @@ export class Uplink extends EventEmitter {
 
   private scheduleProbe(): void {
     const { min, max } = this.opts.failbackMs ?? FAILBACK_MS;
-    const delay = Math.round(backoffMs(min, max, this.probeAttempt++) * (0.5 + Math.random()));
+    const delay = jittered(backoffMs(min, max, this.probeAttempt++));
     const generation = this.generation;
     this.probeTimer = setTimeout(() => {
       this.probeTimer = undefined;
@@ -300,7 +300,7 @@ export class Uplink extends EventEmitter {
   private scheduleRetry(): void {
     if (this.closing) return;
     const { min, max } = this.opts.backoffMs ?? { min: 500, max: 30_000 };
-    const delay = Math.round(backoffMs(min, max, this.attempt++) * (0.5 + Math.random()));
+    const delay = jittered(backoffMs(min, max, this.attempt++));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.connect();

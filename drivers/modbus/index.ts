@@ -52,7 +52,6 @@ function linkOf(options: ModbusDriverOptions, context: DriverContext): { client:
   return { client: new MbapClient({ host, port, unitId, timeoutMs }), where: `device ${deviceId} (Modbus TCP ${host}:${port}, unit ${unitId})` };
 }
 
-const isBusFailure = (err: unknown) => err instanceof PolegateError && err.code.startsWith('BUS_');
 /** An answer the bus saw but could not accept (bad CRC, noise): the request's samples are bad, the link is fine. */
 const isBadFrame = (err: unknown) => err instanceof PolegateError && err.code === 'BUS_BAD_FRAME';
 const BAD_FRAME_PREFIX = 'malformed answer: ';
@@ -118,13 +117,18 @@ function create(options: ModbusDriverOptions, context: DriverContext): Driver {
     let current: number[] = [];
     let image: number[];
     await ensureConnected();
-    try {
+    if (metric.bit !== undefined) {
       // A bit shares its register with others: read it first so that only this bit changes.
-      if (metric.bit !== undefined) current = await client.read(metric.table, metric.address, 1);
+      try {
+        current = await client.read(metric.table, metric.address, 1);
+      } catch (err) {
+        if (err instanceof ModbusException) throw new PolegateError(`${where}: reading ${name} before writing it: ${err.message}`, 'WRITE_REFUSED', 1);
+        throw unreachable(err, `writing ${name}`);
+      }
+    }
+    try {
       image = encodeValue(metric, value, current);
     } catch (err) {
-      if (err instanceof ModbusException) throw new PolegateError(`${where}: reading ${name} before writing it: ${err.message}`, 'WRITE_REFUSED', 1);
-      if (!client.connected || isBusFailure(err)) throw unreachable(err, `writing ${name}`);
       throw new PolegateError(`${where}: cannot write ${name}: ${(err as Error).message}`, 'WRITE_REFUSED', 2);
     }
     try {

@@ -65,7 +65,8 @@ export interface RegisterAccess {
   write(table: RegisterTable, address: number, words: number[]): void;
 }
 
-function exceptionAnswer(fc: number, code: number): Buffer {
+/** The answer of a unit that refuses function `fc` with exception `code`. */
+export function exceptionAnswer(fc: number, code: number): Buffer {
   return Buffer.from([fc | EXCEPTION_FLAG, code]);
 }
 

@@ -1,5 +1,8 @@
 import t from 'tap';
-import { checkUnit, toCanonical, unitTable } from '../../config/units.js';
+import { checkUnit, unitTable } from '../../config/units.js';
+
+/** The conversion of one unit, as the agent gets it. */
+const toCanonical = (unit: string) => unitTable([unit])[unit]!;
 
 const convert = (c: { factor: number; offset: number }, value: number) => value * c.factor + c.offset;
 
@@ -35,12 +38,15 @@ t.test('bad units are refused with a hint', async (t) => {
   t.equal(checkUnit('kPa'), undefined);
   t.match(checkUnit('furlongs'), /unknown unit 'furlongs'/);
   t.match(checkUnit('degC'), /unknown unit/);
-  t.throws(() => toCanonical('nope'), /unknown unit 'nope'/);
+  t.match(checkUnit('nope'), /unknown unit 'nope'/);
+  t.notOk('nope' in unitTable(['nope']), 'left out of the table');
 });
 
 t.test('the unit table: the given units and the common ones, as plain data, without invalid units', async (t) => {
   const table = unitTable(['L/min', 'furlongs']);
-  t.same(table['L/min'], toCanonical('L/min'));
+  t.equal(table['L/min']!.canonical, 'm3/h');
+  t.ok(Math.abs(table['L/min']!.factor - 0.06) < 1e-9, 'L/min → m3/h is × 0.06');
+  t.equal(table['L/min']!.offset, 0);
   t.same(table.bar, { canonical: 'kPa', factor: 100, offset: 0 });
   t.same(table['%LEL'], { canonical: '%LEL', factor: 1, offset: 0 });
   t.notOk('furlongs' in table);

@@ -2,7 +2,8 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
 import { parse } from 'yaml';
-import { PAYLOAD_SCHEMAS, POLE_ID_PATTERN } from '../../contract/schemas.js';
+import { Ajv } from 'ajv';
+import { GapEvent, PAYLOAD_SCHEMAS, POLE_ID_PATTERN } from '../../contract/schemas.js';
 import type { JsonTopicKind } from '../../contract/topics.js';
 import { validatePayload } from '../../contract/validate.js';
 import { ASYNCAPI_FILE, renderAsyncApi } from '../../contract/write-asyncapi.js';
@@ -104,6 +105,13 @@ t.test('each message payload is the contract schema, symbol keys stripped', asyn
   t.equal(raw.components.messages.blob.contentType, 'image/jpeg');
 });
 
+/** `event` accepts any fields; an event of type gap must have the fields of GapEvent. */
+const checkGap = new Ajv({ allErrors: true, strict: true }).compile(GapEvent);
+function gapProblem(payload: unknown): string | undefined {
+  const event = (payload as { event?: { type?: string } }).event;
+  return event?.type !== 'gap' || checkGap(event) ? undefined : JSON.stringify(checkGap.errors);
+}
+
 t.test('the examples in the document are valid payloads of their topic', async (t) => {
   for (const topic of TOPICS) {
     if (topic.kind === 'blob') continue;
@@ -112,6 +120,7 @@ t.test('the examples in the document are valid payloads of their topic', async (
     for (const example of examples) {
       const result = validatePayload(topic.kind, example.payload);
       t.ok(result.ok, `${topic.key} example ${example.name}${result.ok ? '' : `: ${result.reason}`}`);
+      t.equal(gapProblem(example.payload), undefined, `${topic.key} example ${example.name}: a gap event has the gap fields`);
     }
   }
 });
@@ -125,8 +134,10 @@ t.test('the JSON examples in docs/contract.md are valid payloads of their sectio
     const kind = /^`([a-z/]+)`/.exec(section)?.[1];
     for (const [, json] of section.matchAll(/```json\n([\s\S]*?)```/g)) {
       t.ok(kind && kinds.has(kind), `a JSON example under ${kind ?? 'no payload heading'}`);
-      const result = validatePayload(kind as JsonTopicKind, JSON.parse(json!));
+      const payload: unknown = JSON.parse(json!);
+      const result = validatePayload(kind as JsonTopicKind, payload);
       t.ok(result.ok, `${kind} example${result.ok ? '' : `: ${result.reason}`}`);
+      t.equal(gapProblem(payload), undefined, `${kind} example: a gap event has the gap fields`);
       checked++;
     }
   }

@@ -12,7 +12,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEdgeAgent, type EdgeAgent } from '../../edge-agent/agent.js';
@@ -22,8 +22,9 @@ import { testManifest } from '../helpers/edge-manifest.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { record } from '../helpers/mqtt-recorder.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
+import { missingService } from '../helpers/services.js';
 
-const needsRoot = process.getuid?.() === 0 && existsSync('/usr/sbin/mosquitto') ? undefined : 'skipped: needs root and /usr/sbin/mosquitto';
+const needsRoot = (await missingService('mosquitto-binary')) ?? (process.getuid?.() === 0 ? undefined : 'skipped: needs root');
 
 /** Where probes run: on the file system of the tests' own folders. */
 const scratch = join(process.cwd(), '.tap');

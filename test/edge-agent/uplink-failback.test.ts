@@ -4,7 +4,6 @@
 // that accepts TCP but is no MQTT broker sends the uplink back to the secondary, losing nothing.
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -13,8 +12,9 @@ import { Uplink } from '../../edge-agent/uplink.js';
 import { freePort, startMosquitto } from '../helpers/mosquitto.js';
 import { record } from '../helpers/mqtt-recorder.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
+import { missingService } from '../helpers/services.js';
 
-const skip = existsSync('/usr/sbin/mosquitto') ? false : 'skipped: /usr/sbin/mosquitto is not installed';
+const skip = await missingService('mosquitto-binary');
 
 /**
  * A second broker (a private Mosquitto) with a recorder, and an uplink over a fresh outbox to

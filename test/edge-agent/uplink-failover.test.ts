@@ -2,7 +2,6 @@
 // in use dies the uplink moves on to the next one that answers; nothing committed is lost meanwhile.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Outbox } from '../../edge-agent/outbox.js';
@@ -10,8 +9,9 @@ import { Uplink } from '../../edge-agent/uplink.js';
 import { freePort, startMosquitto } from '../helpers/mosquitto.js';
 import { record } from '../helpers/mqtt-recorder.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
+import { missingService } from '../helpers/services.js';
 
-const skip = existsSync('/usr/sbin/mosquitto') ? false : 'skipped: /usr/sbin/mosquitto is not installed';
+const skip = await missingService('mosquitto-binary');
 
 const readings = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ device: 'd1', metric: 'level', value: from + i, unit: 'm', ts: 1_700_000_000_000 + from + i, quality: 'good' as const }));
 

@@ -2,7 +2,6 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEdgeAgent } from '../../edge-agent/agent.js';
 import { startTcpProxy } from '../../fixtures/tcp-proxy.js';
@@ -10,9 +9,9 @@ import { testManifest, type TestPole } from '../helpers/edge-manifest.js';
 import { freePort, startMosquitto } from '../helpers/mosquitto.js';
 import { record } from '../helpers/mqtt-recorder.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
+import { missingService } from '../helpers/services.js';
 
-const MOSQUITTO = '/usr/sbin/mosquitto';
-const skip = existsSync(MOSQUITTO) ? false : `skipped: ${MOSQUITTO} is not installed (apt-get install mosquitto)`;
+const skip = await missingService('mosquitto-binary');
 
 function names(): { root: string; pole: string } {
   const id = randomBytes(4).toString('hex');

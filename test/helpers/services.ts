@@ -26,6 +26,7 @@ const SERVICES: Record<string, () => Promise<ServiceCheck>> = {
   chromium: async () => (existsSync('/usr/bin/chromium') ? { ok: true } : { ok: false, reason: '/usr/bin/chromium is not installed (apt-get install chromium)' }),
   socat: async () => (existsSync('/usr/bin/socat') ? { ok: true } : { ok: false, reason: 'socat is not installed (apt-get install socat)' }),
   'mosquitto-binary': async () => (existsSync('/usr/sbin/mosquitto') ? { ok: true } : { ok: false, reason: '/usr/sbin/mosquitto is not installed (apt-get install mosquitto)' }),
+  mbpoll: async () => (existsSync('/usr/bin/mbpoll') ? { ok: true } : { ok: false, reason: 'mbpoll is not installed (apt-get install mbpoll)' }),
   cc: async () => (existsSync('/usr/bin/cc') ? { ok: true } : { ok: false, reason: 'no C compiler at /usr/bin/cc (apt-get install gcc)' }),
   pymodbus: async () => (existsSync('/usr/lib/python3/dist-packages/pymodbus') ? { ok: true } : { ok: false, reason: 'python3-pymodbus is not installed (apt-get install python3-pymodbus python3-serial-asyncio)' }),
 };

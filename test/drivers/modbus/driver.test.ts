@@ -80,6 +80,15 @@ t.test('a device that never answers times out (wrong unit id)', async (t) => {
   t.ok(Date.now() - started < 1500, 'within the timeout');
 });
 
+t.test('a bit write to a device that never answers is a link failure, not a refused write', async (t) => {
+  // The unit id no simulated unit has: the read before the bit write times out.
+  const sim = await startModbusSim({ profile, unitId: 5 });
+  t.teardown(() => sim.close());
+  const driver = modbus.create({ profile, host: sim.host, port: sim.port, unitId: 1, timeoutMs: 200 }, context());
+  t.teardown(() => driver.close());
+  await t.rejects(driver.write!('flag-a', true), { code: 'DEVICE_UNREACHABLE', message: /writing flag-a failed: Timed out/ });
+});
+
 t.test('writes go to holding registers and coils and read back', async (t) => {
   const sim = await startModbusSim({ profile });
   t.teardown(() => sim.close());
