@@ -21,6 +21,8 @@ import { interFrameGapMs, openSerialLink } from '../edge-agent/serial-link.js';
 import { startModbusRtuSim } from '../fixtures/modbus-rtu-sim.js';
 import { loadBuiltinProfile } from '../fixtures/profiles.js';
 import type { Profile } from '../config/profile-schema.js';
+import { waitFor } from '../test/helpers/wait.js';
+import { startPtyPair } from '../test/peers/pty-pair.js';
 
 const SAMPLES = 2000;
 const SECONDS = 2.5;
@@ -37,14 +39,6 @@ if (process.argv[2] === 'sim') {
   await main();
 }
 
-function waitUntil(what: string, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  return new Promise((resolve, reject) => {
-    const tick = () => (probe() ? resolve() : Date.now() > deadline ? reject(new Error(`no ${what}`)) : setTimeout(tick, 20));
-    tick();
-  });
-}
-
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
@@ -52,22 +46,22 @@ function quantile(sorted: number[], q: number): number {
 async function main(): Promise<void> {
   if (!existsSync('/usr/bin/socat')) throw new Error('bench/modbus-rtu.ts needs socat (apt-get install socat)');
   const dir = mkdtempSync(path.join(tmpdir(), 'polegate-rtu-bench-'));
-  const [a, b] = [path.join(dir, 'ttyA'), path.join(dir, 'ttyB')];
-  const children: ChildProcess[] = [spawn('/usr/bin/socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' })];
+  const line = await startPtyPair(dir);
+  let sim: ChildProcess | undefined;
   try {
-    await waitUntil('pty pair', () => existsSync(a) && existsSync(b));
-    const sim = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'sim', a], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(sim);
+    const { a, b } = line;
+    sim = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'sim', a], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     sim.stdout!.on('data', (d: Buffer) => (out += d));
-    await waitUntil('simulator', () => out.includes('ready'));
+    await waitFor('the simulator', () => out.includes('ready'), 10_000);
     const profile = await loadBuiltinProfile('gas-detector');
     // One request per poll: the transaction is what is measured, not the plan.
     const oneBlock: Profile = { ...profile, metrics: profile.metrics.filter((m) => m.table === 'holding') };
     const raw = await rawRoundTrips(b);
     await arbiterFigures(b, oneBlock, raw);
   } finally {
-    for (const child of children.reverse()) child.kill('SIGTERM');
+    sim?.kill('SIGTERM');
+    await line.close();
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`RSS: ${(process.memoryUsage().rss / 1048576).toFixed(1)} MiB`);

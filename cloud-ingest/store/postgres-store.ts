@@ -5,7 +5,7 @@
 // ON CONFLICT DO NOTHING, RETURNING what was kept so that the dropped ones can be counted.
 import pg from 'pg';
 import { PolegateError } from '../../config/errors.js';
-import { COUNTS_SELECT, POLE_SELECT, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
 const SCHEMA = `
@@ -201,10 +201,9 @@ export class PostgresStore implements Store {
     };
     for (const birth of batch.births) {
       const id = await pole(birth.pole);
-      const { devices, ...rest } = birth;
-      await db.query(SQL.birth, [JSON.stringify(rest), birth.componentCode ?? null, birth.location?.lat ?? null, birth.location?.lon ?? null, birth.location?.grid ?? null, id]);
+      await db.query(SQL.birth, [...birthColumns(birth), id]);
       await db.query(SQL.deleteDevices, [id]);
-      for (const d of devices) await db.query(SQL.device, [id, d.id, d.driver, d.model ?? null, JSON.stringify(d.metrics)]);
+      for (const d of birth.devices) await db.query(SQL.device, [id, ...deviceColumns(d)]);
     }
     for (const state of batch.states) await db.query(SQL.state, [state.state, state.ts, state.bootId, await pole(state.pole)]);
 

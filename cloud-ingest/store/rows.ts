@@ -1,7 +1,7 @@
 // How readings and poles look as table rows, shared by every store: quality and value-type codes,
 // values encoded for a column, the queries both SQL dialects run unchanged, and rows turned back
 // into the API's views. Pure functions.
-import type { Quality, ReadingValue } from '../../contract/schemas.js';
+import type { BirthPayload, Quality, ReadingValue } from '../../contract/schemas.js';
 import type { DeviceView, PoleDetail, PoleSummary, StoredDeadLetter } from './store.js';
 
 export const QUALITIES: Quality[] = ['good', 'uncertain', 'bad'];
@@ -76,6 +76,17 @@ export interface SeriesRow {
   ts: number | null;
   value: unknown;
   quality: number | null;
+}
+
+/** The poles columns a birth sets, in SQL order: birth (without devices), component code, lat, lon, grid. */
+export function birthColumns(birth: BirthPayload): [string, string | null, number | null, number | null, string | null] {
+  const { devices: _devices, ...rest } = birth;
+  return [JSON.stringify(rest), birth.componentCode ?? null, birth.location?.lat ?? null, birth.location?.lon ?? null, birth.location?.grid ?? null];
+}
+
+/** The devices columns of one device of a birth, in SQL order (after the pole id): id, driver, model, metrics. */
+export function deviceColumns(d: BirthPayload['devices'][number]): [string, string, string | null, string] {
+  return [d.id, d.driver, d.model ?? null, JSON.stringify(d.metrics)];
 }
 
 /** The pole view: devices from its birth, then every series it sent, with latest values. */

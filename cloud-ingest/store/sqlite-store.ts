@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import type { Reading } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
 import { claimSeqs, type SeqRange } from './seq-ranges.js';
-import { COUNTS_SELECT, POLE_SELECT, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
 /** Bumped when the layout changes; a file of another version is refused, not misread. */
@@ -250,10 +250,9 @@ export class SqliteStore implements Store {
     };
     for (const birth of batch.births) {
       const id = pole(birth.pole);
-      const { devices, ...rest } = birth;
-      sql.updateBirth.run(JSON.stringify(rest), birth.componentCode ?? null, birth.location?.lat ?? null, birth.location?.lon ?? null, birth.location?.grid ?? null, id);
+      sql.updateBirth.run(...birthColumns(birth), id);
       sql.deleteDevices.run(id);
-      for (const d of devices) sql.insertDevice.run(id, d.id, d.driver, d.model ?? null, JSON.stringify(d.metrics));
+      for (const d of birth.devices) sql.insertDevice.run(id, ...deviceColumns(d));
     }
     for (const state of batch.states) sql.updateState.run(state.state, state.ts, state.bootId, pole(state.pole));
 

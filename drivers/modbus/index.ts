@@ -86,14 +86,17 @@ function create(options: ModbusDriverOptions, context: DriverContext): Driver {
     return request.metrics.map(({ metric }) => ({ metric: metric.name, value: null, unit: unitOf(metric), ts, quality: 'bad', reason }));
   }
 
-  /** Runs one request; a Modbus exception or a malformed answer marks its metrics bad, anything else is a link failure. */
+  /**
+   * Runs one request; a Modbus exception marks its metrics bad, a malformed answer is thrown as it is
+   * (BUS_BAD_FRAME, for read() to handle), anything else is a link failure.
+   */
   async function execute(request: ReadRequest): Promise<Sample[]> {
     let words: number[];
     try {
       words = await client.read(request.table, request.address, request.count);
     } catch (err) {
       if (err instanceof ModbusException) return badSamples(request, err.message);
-      if (isBadFrame(err)) return badSamples(request, `${BAD_FRAME_PREFIX}${(err as Error).message}`);
+      if (isBadFrame(err)) throw err;
       throw unreachable(err, `reading ${request.table} ${request.address}+${request.count}`);
     }
     const ts = clock.now();
@@ -157,9 +160,17 @@ function create(options: ModbusDriverOptions, context: DriverContext): Driver {
       for (const request of plan) {
         // A unit that garbles one answer garbles the next: asking again would cost the shared bus
         // a timeout per request instead of one per poll.
-        const got = malformed ? badSamples(request, `not read: ${malformed}`) : await execute(request);
-        malformed ??= got.find((sample) => sample.reason?.startsWith(BAD_FRAME_PREFIX))?.reason;
-        samples.push(...got);
+        if (malformed) {
+          samples.push(...badSamples(request, `not read: ${malformed}`));
+          continue;
+        }
+        try {
+          samples.push(...(await execute(request)));
+        } catch (err) {
+          if (!isBadFrame(err)) throw err;
+          malformed = `${BAD_FRAME_PREFIX}${(err as Error).message}`;
+          samples.push(...badSamples(request, malformed));
+        }
       }
       return samples;
     },

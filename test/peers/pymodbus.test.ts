@@ -2,31 +2,25 @@
 // RTU on a socat pty pair with several units, holding register images the test writes with the
 // profile's own layout. Every type in every byte order must read back as the value written.
 import t from 'tap';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { loadProfile } from '../../config/load-profile.js';
 import type { Profile } from '../../config/profile-schema.js';
 import type { DriverContext, ReadingValue, Sample } from '../../drivers/sdk/types.js';
 import modbus from '../../drivers/modbus/index.js';
 import { encodeValue } from '../../drivers/modbus/decode-registers.js';
 import { BusArbiter } from '../../edge-agent/bus-arbiter.js';
 import { interFrameGapMs, openSerialLink } from '../../edge-agent/serial-link.js';
+import { EVERY_TYPE_VALUES, loadEveryTypeProfile } from '../helpers/every-type.js';
 import { missingService } from '../helpers/services.js';
 import { startPtyPair } from './pty-pair.js';
 import { startPymodbus, type PymodbusUnits } from './pymodbus.js';
 
 const skip = (await missingService('pymodbus')) ?? (await missingService('socat'));
 const log = pino({ level: 'silent' });
-const profile = await loadProfile(fileURLToPath(new URL('../drivers/modbus/every-type.yaml', import.meta.url)));
-const byMetric = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [s.metric, s.value]));
+const profile = await loadEveryTypeProfile();
+/** Each metric's value, as the tables below compare them. */
+const valuesOf = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [s.metric, s.value]));
 
-const VALUES: Record<string, ReadingValue> = {
-  i16: -2, u16: 6553.4, 'i32-abcd': -2, 'i32-cdab': -123456789, 'u32-badc': 0x12345678, 'u32-dcba': 4000000000,
-  'f32-abcd': 123.456, 'f32-cdab': -40.25, 'f32-badc': 0.001, 'f32-dcba': 98765.4,
-  'i64-abcdefgh': -2, 'u64-ghefcdab': 283686952306183, 'i64-badcfehg': -9007199254740991, 'u64-hgfedcba': 1,
-  'f64-abcdefgh': 1234.5678, 'f64-hgfedcba': -1e-12, label: 'ET-1',
-  'flag-a': true, 'flag-b': true, level: -12.5, temp: 21.5, relay: true, lamp: false, door: true,
-};
+const VALUES: Record<string, ReadingValue> = EVERY_TYPE_VALUES;
 const OTHER: Record<string, ReadingValue> = { ...VALUES, i16: 31000, 'f32-cdab': 1.5, 'u64-hgfedcba': 9007199254740991, label: 'U2', 'flag-b': false, relay: false };
 
 /** The tables of a unit holding `values`, as pymodbus takes them: every address from 0. */
@@ -47,10 +41,10 @@ t.test('Modbus TCP against pymodbus: every type and order', { skip }, async (t) 
   t.teardown(() => server.stop());
   const driver = modbus.create({ profile, host: '127.0.0.1', port: server.port!, unitId: 1 }, context('tcp-1'));
   t.teardown(() => driver.close());
-  t.same(byMetric(await driver.read()), VALUES);
+  t.same(valuesOf(await driver.read()), VALUES);
   await driver.write!('f32-abcd', -7.25);
   await driver.write!('relay', false);
-  const after = byMetric(await driver.read());
+  const after = valuesOf(await driver.read());
   t.same([after['f32-abcd'], after.relay], [-7.25, false], 'writes reach pymodbus');
 });
 
@@ -69,10 +63,10 @@ t.test('Modbus RTU on a pty bus against pymodbus: two units, every type and orde
   };
   const [one, two] = [make('u1', 1), make('u2', 2)];
   const [a, b] = await Promise.all([one.read(), two.read()]);
-  t.same(byMetric(a), VALUES, 'unit 1');
-  t.same(byMetric(b), OTHER, 'unit 2');
+  t.same(valuesOf(a), VALUES, 'unit 1');
+  t.same(valuesOf(b), OTHER, 'unit 2');
   await two.write!('i16', -123);
-  t.equal(byMetric(await two.read()).i16, -123, 'a write over RTU');
+  t.equal(valuesOf(await two.read()).i16, -123, 'a write over RTU');
   await t.rejects(make('u3', 3, 200).read(), /device u3 \(Modbus RTU on bus rs485-1 at .*, unit 3\): reading holding 0\+47 failed: no answer within 200 ms/);
-  t.same(byMetric(await one.read()), VALUES, 'unit 1 again after the silent one');
+  t.same(valuesOf(await one.read()), VALUES, 'unit 1 again after the silent one');
 });

@@ -2,7 +2,7 @@
 // through the read plan, and the driver reads the same dump over Modbus TCP from a server.
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from '../../../fixtures/free-port.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import modbusSerial from 'modbus-serial';
@@ -29,12 +29,7 @@ function inProfileOrder<T extends { metric: string }>(profile: Profile, samples:
 }
 
 async function serveDump(dump: Dump): Promise<{ port: number; close: () => Promise<void> }> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  const port = await freePort();
   const vector = {
     getHoldingRegister: (a: number) => wordsOf(dump, 'holding', a, 1)[0],
     getMultipleHoldingRegisters: (a: number, n: number) => wordsOf(dump, 'holding', a, n),
