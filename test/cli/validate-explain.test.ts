@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { polegate } from '../helpers/polegate-cli.js';
 
@@ -49,8 +48,7 @@ t.test('without --explain the output is one line', async (t) => {
 });
 
 t.test('maxGapRegisters joins metrics across unused addresses, within maxRegistersPerRead', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'polegate-explain-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = t.testdir();
   const profile = (gap: number) => `name: meter
 maxRegistersPerRead: 6
 maxGapRegisters: ${gap}

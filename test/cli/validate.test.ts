@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { polegate } from '../helpers/polegate-cli.js';
 
@@ -37,7 +36,7 @@ t.test('missing files and unknown kinds: one line, exit 2', async (t) => {
   t.equal(missing.stdout, '');
   t.equal(missing.stderr, 'polegate: cannot read file nowhere/pole.yaml: no such file; check the path\n');
 
-  const dir = await mkdtemp(path.join(tmpdir(), 'polegate-validate-'));
+  const dir = t.testdir();
   const odd = path.join(dir, 'odd.yaml');
   await writeFile(odd, 'hello: world\n');
   const unknown = await polegate(['validate', odd]);

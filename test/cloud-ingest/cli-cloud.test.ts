@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { nextEvent, waitFor } from '../helpers/wait.js';
 import { startCloud } from '../../cloud-ingest/cloud.js';
 import { freePort } from '../helpers/mosquitto.js';
-import { startTestCloud, connect, tempDir, getJson } from './fixture.js';
+import { startTestCloud, connect, getJson } from './fixture.js';
 
 const CLI = join(import.meta.dirname, '..', '..', 'cli', 'polegate.ts');
 
@@ -39,7 +39,7 @@ t.test('add-pole prints the secret once, and that pole then connects to the runn
 });
 
 t.test('polegate cloud runs from a config, serves, and stops on SIGTERM; add-user keeps the YAML', async (t) => {
-  const dir = tempDir(t);
+  const dir = t.testdir();
   const config = join(dir, 'cloud.yaml');
   writeFileSync(config, '# the city cloud\ntopicRoot: city/v1\nmqtt: { host: 127.0.0.1, port: 0 }\nhttp: { host: 127.0.0.1, port: 0 }\nstore: { kind: sqlite, path: ./data/city.db }\npoles: ./poles.yaml\n');
   const added = await polegate(['cloud', 'add-user', 'ops', '--role', 'read', '--config', config]).done;
@@ -68,7 +68,7 @@ t.test('a port in use is one clear line naming the key and what to do', async (t
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.teardown(() => blocker.close());
   const port = (blocker.address() as net.AddressInfo).port;
-  const dir = tempDir(t);
+  const dir = t.testdir();
   const config = { mqtt: { host: '127.0.0.1', port }, http: { host: '127.0.0.1', port: 0 }, store: { kind: 'sqlite' as const, path: 'city.db' }, poles: 'poles.yaml' };
   await t.rejects(startCloud({ config, dir, log: pino({ level: 'silent' }), configFile: 'cloud.yaml' }), {
     name: 'PolegateError',
@@ -108,7 +108,7 @@ t.test('HTTP API is open when no users are configured, and the cloud says so', a
 
 t.test('an unreachable PostgreSQL store stops polegate cloud with one line naming host:port, not the password', async (t) => {
   const port = await freePort();
-  const dir = tempDir(t);
+  const dir = t.testdir();
   const config = join(dir, 'cloud.yaml');
   writeFileSync(config, `mqtt: { host: 127.0.0.1, port: 0 }\nhttp: { host: 127.0.0.1, port: 0 }\nstore: { kind: postgres, url: "postgres://city:s3cret-pw@127.0.0.1:${port}/city" }\npoles: ./poles.yaml\n`);
   const { code, stdout, stderr } = await polegate(['cloud', '--config', config]).done;

@@ -1,7 +1,5 @@
 // Shared set-up for the cloud ingest tests: a cloud on free ports in a temp dir, a log that can be
 // read back, mqtt.js clients, and contract payloads.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -16,12 +14,7 @@ export const ROOT = 'city/v1';
 
 export interface Tap {
   teardown(fn: () => unknown): void;
-}
-
-export function tempDir(t: Tap): string {
-  const dir = mkdtempSync(join(tmpdir(), 'polegate-cloud-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  testdir(): string;
 }
 
 /** A pino logger whose lines the test can read back. */
@@ -50,7 +43,7 @@ export interface TestCloud {
 }
 
 export async function startTestCloud(t: Tap, opts: { poles?: string[]; users?: { username: string; role: 'read' | 'operate' }[]; maxPayloadBytes?: number; store?: CloudConfig['store'] } = {}): Promise<TestCloud> {
-  const dir = tempDir(t);
+  const dir = t.testdir();
   const registry = join(dir, 'poles.yaml');
   const secrets: Record<string, string> = {};
   for (const id of opts.poles ?? ['pole-a', 'pole-b']) secrets[id] = await addPole(registry, id);

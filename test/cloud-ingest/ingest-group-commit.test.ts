@@ -8,7 +8,7 @@ import { Ingest } from '../../cloud-ingest/ingest.js';
 import { SqliteStore } from '../../cloud-ingest/store/sqlite-store.js';
 import type { IngestBatch } from '../../cloud-ingest/store/store.js';
 import { waitFor } from '../helpers/wait.js';
-import { memoryLog, reading, ROOT, telemetryPayload, tempDir } from './fixture.js';
+import { memoryLog, reading, ROOT, telemetryPayload } from './fixture.js';
 
 const topic = `${ROOT}/pole-a/telemetry`;
 const payload = (seq: number) => Buffer.from(JSON.stringify(telemetryPayload('pole-a', 's1', [reading(seq)])));
@@ -16,7 +16,7 @@ const payload = (seq: number) => Buffer.from(JSON.stringify(telemetryPayload('po
 const turn = () => new Promise((r) => setImmediate(r));
 
 t.test('one transaction per turn of the event loop, the next one after the write under way', async (t) => {
-  const store = new SqliteStore(join(tempDir(t), 'city.db'));
+  const store = new SqliteStore(join(t.testdir(), 'city.db'));
   t.teardown(() => store.close());
   // Each write waits for the test to open its gate, then commits for real.
   const writes: { seqs: number[]; open: () => void }[] = [];
@@ -50,7 +50,7 @@ t.test('one transaction per turn of the event loop, the next one after the write
 });
 
 t.test('a lone publish is committed at once, with no timer to wait for', async (t) => {
-  const store = new SqliteStore(join(tempDir(t), 'city.db'));
+  const store = new SqliteStore(join(t.testdir(), 'city.db'));
   t.teardown(() => store.close());
   const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log });
   let committed = false;

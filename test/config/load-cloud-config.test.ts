@@ -1,12 +1,11 @@
 import t from 'tap';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCloudConfig, loadPoleRegistry } from '../../config/load-cloud-config.js';
 import { ConfigError, formatIssue } from '../../config/errors.js';
 
-const dir = await mkdtemp(path.join(tmpdir(), 'polegate-cloud-'));
+const dir = t.testdir();
 async function file(name: string, text: string): Promise<string> {
   const at = path.join(dir, name);
   await writeFile(at, text);

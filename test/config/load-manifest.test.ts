@@ -60,11 +60,7 @@ t.test('a missing manifest is one clear error', async (t) => {
 });
 
 t.test('an empty or non-mapping manifest is refused', async (t) => {
-  const { mkdtemp, writeFile } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const dir = await mkdtemp(path.join(tmpdir(), 'polegate-manifest-'));
-  await writeFile(path.join(dir, 'empty.yaml'), '');
-  await writeFile(path.join(dir, 'list.yaml'), '- a\n- b\n');
+  const dir = t.testdir({ 'empty.yaml': '', 'list.yaml': '- a\n- b\n' });
   await t.rejects(loadManifest(path.join(dir, 'empty.yaml')), { message: /must be a mapping of keys to values, not empty/ });
   await t.rejects(loadManifest(path.join(dir, 'list.yaml')), { message: /must be a mapping of keys to values, not a list/ });
 });

@@ -1,14 +1,13 @@
 import t from 'tap';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadProfile } from '../../config/load-profile.js';
 import { registerWidth, valueTypeOf } from '../../config/register-width.js';
 import { ConfigError } from '../../config/errors.js';
 
-const dir = await mkdtemp(path.join(tmpdir(), 'polegate-profile-'));
+const dir = t.testdir();
 async function profile(name: string, text: string): Promise<string> {
   const file = path.join(dir, name);
   await writeFile(file, text);
