@@ -2,15 +2,13 @@
 // error quality as the manifest.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import type { TSchema } from '@sinclair/typebox';
 import { isPoleId } from '../contract/topics.js';
 import { POLE_ID_PATTERN } from '../contract/schemas.js';
 import { patternWords } from './describe-schema.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import type { ConfigIssue } from './errors.js';
 import { CloudConfig, PoleRegistry } from './cloud-schema.js';
-import { checkSchema } from './check-schema.js';
-import { isEntry, readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
-import { sortIssues } from './sort-issues.js';
+import { loadYaml } from './load-yaml.js';
+import { isEntry, type LoadOptions, type YamlSource } from './yaml-source.js';
 
 export interface LoadedCloudConfig {
   /** Absolute path of the config file. */
@@ -23,16 +21,8 @@ export interface LoadedCloudConfig {
 /** The cloud's listeners, each an optional `{ host, port }` key of the config. */
 export const LISTENERS = ['mqtt', 'mqtts', 'ws', 'http'] as const;
 
-async function load<T>(file: string, what: string, schema: TSchema, env: NodeJS.ProcessEnv | undefined, checks: (value: unknown, source: YamlSource) => ConfigIssue[]): Promise<T> {
-  const source = await readYamlSource(file, what, env);
-  if (source.syntaxIssues.length > 0) throw new ConfigError(source.syntaxIssues);
-  const issues = [...source.referenceIssues, ...checkSchema(schema, source.value, source), ...checks(source.value, source)];
-  if (issues.length > 0) throw new ConfigError(sortIssues(issues, file));
-  return source.value as T;
-}
-
 export async function loadCloudConfig(file: string, opts: LoadOptions = {}): Promise<LoadedCloudConfig> {
-  const config = await load<CloudConfig>(file, 'cloud config', CloudConfig, opts.env, cloudIssues);
+  const config = (await loadYaml(file, 'cloud config', CloudConfig, opts.env, (source) => cloudIssues(source.value, source))).value as CloudConfig;
   const absolute = path.resolve(file);
   return { file: absolute, dir: path.dirname(absolute), config };
 }
@@ -40,7 +30,7 @@ export async function loadCloudConfig(file: string, opts: LoadOptions = {}): Pro
 /** The registry written by `polegate cloud add-pole`; a file that does not exist yet is an empty registry. */
 export async function loadPoleRegistry(file: string): Promise<PoleRegistry> {
   if (!existsSync(file)) return { poles: [] };
-  return load<PoleRegistry>(file, 'pole registry', PoleRegistry, undefined, registryIssues);
+  return (await loadYaml(file, 'pole registry', PoleRegistry, undefined, (source) => registryIssues(source.value, source))).value as PoleRegistry;
 }
 
 function cloudIssues(config: unknown, source: YamlSource): ConfigIssue[] {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { TSchema } from '@sinclair/typebox';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import type { ConfigIssue } from './errors.js';
 import { DeviceCommon, Manifest, type DeviceConfig } from './manifest-schema.js';
 import type { LoadedDevice, LoadedManifest } from './loaded.js';
 import { builtinDrivers } from '../drivers/builtin.js';
@@ -12,19 +12,27 @@ import { deviceSchema, driverOptions } from './device-schema.js';
 import { manifestIssues, type DeviceMetrics } from './manifest-checks.js';
 import { resolveModbusDevice } from './modbus-device.js';
 import { resolveDriver } from './resolve-driver.js';
-import { isEntry, readYamlSource, type Entry, type LoadOptions, type YamlSource } from './yaml-source.js';
-import { sortIssues } from './sort-issues.js';
+import { loadYaml } from './load-yaml.js';
+import { isEntry, type Entry, type LoadOptions, type YamlSource } from './yaml-source.js';
 import { unitTable } from './units.js';
 
 
 export async function loadManifest(file: string, opts: LoadOptions = {}): Promise<LoadedManifest> {
-  const env = opts.env ?? process.env;
-  const source = await readYamlSource(file, 'manifest', env);
-  if (source.syntaxIssues.length > 0) throw new ConfigError(source.syntaxIssues);
-
-  const manifest = source.value;
-  const issues: ConfigIssue[] = [...source.referenceIssues, ...checkSchema(Manifest, manifest, source)];
   const devices: LoadedDevice[] = [];
+  const source = await loadYaml(file, 'manifest', Manifest, opts.env, (source) => devicesAndChecks(file, source, opts.env ?? process.env, devices));
+  return {
+    file: path.resolve(file),
+    manifest: source.value as Manifest,
+    devices,
+    configHash: createHash('sha256').update(source.interpolatedText).digest('hex'),
+    units: unitTable(devices.flatMap((d) => d.profile?.metrics.map((m) => m.unit ?? '') ?? [])),
+  };
+}
+
+/** Each device against its driver (found here, into `devices`), Modbus profiles resolved, then the cross-field checks. */
+async function devicesAndChecks(file: string, source: YamlSource, env: NodeJS.ProcessEnv, devices: LoadedDevice[]): Promise<ConfigIssue[]> {
+  const manifest = source.value;
+  const issues: ConfigIssue[] = [];
   const metrics: DeviceMetrics = new Map();
   const unitsOnLinks = new Map<string, { index: number; id: unknown }>();
   const busIds = isEntry(manifest) && Array.isArray(manifest.buses) ? manifest.buses.filter(isEntry).map((b) => b.id).filter((id): id is string => typeof id === 'string') : [];
@@ -54,15 +62,7 @@ export async function loadManifest(file: string, opts: LoadOptions = {}): Promis
     devices.push(loaded);
   }
   issues.push(...manifestIssues(manifest, metrics, source));
-
-  if (issues.length > 0) throw new ConfigError(sortIssues(issues, file));
-  return {
-    file: path.resolve(file),
-    manifest: manifest as Manifest,
-    devices,
-    configHash: createHash('sha256').update(source.interpolatedText).digest('hex'),
-    units: unitTable(devices.flatMap((d) => d.profile?.metrics.map((m) => m.unit ?? '') ?? [])),
-  };
+  return issues;
 }
 
 /** A device against its driver's options; a vendor schema that is not an object is checked beside the common keys. */

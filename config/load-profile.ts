@@ -1,26 +1,19 @@
 // Loading a Modbus device profile: the schema, then what the schema cannot say (types that fit
 // their table, byte orders that fit their width, register ranges that do not overlap, units).
 import { Value } from '@sinclair/typebox/value';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import type { ConfigIssue } from './errors.js';
 import { Profile, ProfileMetric, type RegisterTable } from './profile-schema.js';
-import { checkSchema } from './check-schema.js';
-import { readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
+import { loadYaml } from './load-yaml.js';
+import type { LoadOptions, YamlSource } from './yaml-source.js';
 import { registerWidth, valueBits, valueTypeOf } from './register-width.js';
 import { checkUnit } from './units.js';
-import { sortIssues } from './sort-issues.js';
 
 /**
  * Reads and checks a profile; throws ConfigError with every issue, each in this file's lines.
  * Metrics come back with `type` filled in (bool on coil/discrete, uint16 on registers by default).
  */
 export async function loadProfile(file: string, opts: LoadOptions = {}): Promise<Profile> {
-  const source = await readYamlSource(file, 'profile', opts.env);
-  const issues = [...source.syntaxIssues];
-  if (issues.length === 0) {
-    issues.push(...source.referenceIssues, ...checkSchema(Profile, source.value, source), ...profileIssues(source));
-  }
-  if (issues.length > 0) throw new ConfigError(sortIssues(issues, file));
-  const profile = source.value as Profile;
+  const profile = (await loadYaml(file, 'profile', Profile, opts.env, profileIssues)).value as Profile;
   return { ...profile, metrics: profile.metrics.map((m) => ({ ...m, type: valueTypeOf(m) })) };
 }
 

@@ -34,8 +34,8 @@ export interface SchedulerOptions {
 
 interface DeviceLoop extends ScheduledDevice {
   opened: boolean;
+  /** Failed polls in a row; at `offlineAfter` and beyond, the device is offline. */
   failures: number;
-  offline: boolean;
   /** A driver call is still running (possibly past its timeout): never start another. */
   busy: boolean;
   /** A poll (open, read, hand-over) is in progress. */
@@ -54,7 +54,7 @@ export class Scheduler {
   private readonly pollTimeoutMs: number;
 
   constructor(devices: ScheduledDevice[], private readonly opts: SchedulerOptions) {
-    this.loops = devices.map((d) => ({ ...d, opened: false, failures: 0, offline: false, busy: false, polling: false }));
+    this.loops = devices.map((d) => ({ ...d, opened: false, failures: 0, busy: false, polling: false }));
     this.offlineAfter = opts.offlineAfter ?? 3;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;
     this.pollTimeoutMs = opts.pollTimeoutMs ?? 30_000;
@@ -66,7 +66,8 @@ export class Scheduler {
 
   /** Whether the device is currently considered offline. */
   isOffline(device: string): boolean {
-    return this.loops.find((l) => l.id === device)?.offline ?? false;
+    const loop = this.loops.find((l) => l.id === device);
+    return loop !== undefined && this.isDown(loop);
   }
 
   /**
@@ -87,9 +88,13 @@ export class Scheduler {
   setPollMs(device: string, pollMs: number): void {
     const loop = this.loopOf(device);
     loop.pollMs = pollMs;
-    if (loop.polling || loop.started === undefined || loop.failures >= this.offlineAfter) return;
+    if (loop.polling || loop.started === undefined || this.isDown(loop)) return;
     clearTimeout(loop.timer);
     this.schedule(loop, Math.max(0, loop.started + pollMs - this.opts.clock.now()));
+  }
+
+  private isDown(loop: DeviceLoop): boolean {
+    return loop.failures >= this.offlineAfter;
   }
 
   private loopOf(device: string): DeviceLoop {
@@ -171,15 +176,15 @@ export class Scheduler {
     }
     if (this.stopped) return failure ?? new Error('the agent is stopping');
     if (samples) {
+      const wasDown = this.isDown(loop);
       loop.failures = 0;
-      if (loop.offline) {
-        loop.offline = false;
+      if (wasDown) {
         log.info({ device: loop.id }, 'device online');
         this.opts.onEvent({ type: 'device-online', device: loop.id, ts: clock.now() });
       }
       this.opts.onSamples(loop.id, samples);
     }
-    const delay = loop.failures >= this.offlineAfter
+    const delay = this.isDown(loop)
       ? backoffMs(loop.pollMs, this.maxBackoffMs, loop.failures - this.offlineAfter)
       : Math.max(0, started + loop.pollMs - clock.now());
     this.schedule(loop, delay);
@@ -191,7 +196,6 @@ export class Scheduler {
     loop.failures++;
     this.opts.log.debug({ device: loop.id, failures: loop.failures, err: message }, loop.opened ? 'read failed' : 'open failed');
     if (loop.failures === this.offlineAfter) {
-      loop.offline = true;
       this.opts.log.warn({ device: loop.id, err: message }, 'device offline');
       this.opts.onEvent({ type: 'device-offline', device: loop.id, ts: this.opts.clock.now(), error: message });
     }
