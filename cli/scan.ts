@@ -3,6 +3,7 @@
 // for what it found on stdout. Ctrl-C stops the scan, prints what was found so far, exits 130.
 // Registering the command loads nothing else; the scan loads when it runs (scan-action.ts).
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { integer } from './options.js';
 
 export interface ScanModbusOptions {
   port?: string;
@@ -33,11 +34,6 @@ function parseBauds(text: string): number[] {
   return [...new Set(bauds)];
 }
 
-function parseTimeout(text: string): number {
-  const ms = Number(text);
-  if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) throw new InvalidArgumentError('the timeout is an integer number of ms from 1 to 60000');
-  return ms;
-}
 
 export function register(program: Command): void {
   const scanCommand = program.command('scan').description('Find devices and print manifest entries for them');
@@ -49,6 +45,6 @@ export function register(program: Command): void {
     .addOption(new Option('--baud <list>', 'serial: baud rates to try, comma-separated').argParser(parseBauds).default([9600, 19200], '9600,19200'))
     .addOption(new Option('--units <ranges>', 'unit ids to probe, e.g. 1-247 or 1,3,10-12').argParser(parseUnits).default(parseUnits('1-247'), '1-247'))
     .addOption(new Option('--parity <parity>', 'serial: parity').choices(['none', 'even', 'odd']).default('none'))
-    .option('--timeout <ms>', 'how long to wait for each unit to answer', parseTimeout, 200)
+    .option('--timeout <ms>', 'how long to wait for each unit to answer', integer('--timeout (ms)', 1, 60_000), 200)
     .action(async (opts: ScanModbusOptions) => (await import('./scan-action.js')).scan(opts));
 }

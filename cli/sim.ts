@@ -2,15 +2,8 @@
 // the command loads nothing else; the simulator loads when it runs (sim-action.ts).
 import { InvalidArgumentError, type Command } from 'commander';
 import { SCENARIO_NAMES, type ScenarioName } from '../fixtures/scenarios.js';
+import { integer } from './options.js';
 import type { SimModbusOptions } from './sim-action.js';
-
-function integer(name: string, min: number, max: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}.`);
-    return value;
-  };
-}
 
 function scenarioName(text: string): ScenarioName {
   if (!(SCENARIO_NAMES as readonly string[]).includes(text)) throw new InvalidArgumentError(`scenario must be one of ${SCENARIO_NAMES.join(', ')}.`);
