@@ -18,10 +18,6 @@ export interface Layout {
   order?: ByteOrder;
 }
 
-const BYTES: Partial<Record<ValueType, number>> = {
-  int16: 2, uint16: 2, int32: 4, uint32: 4, float32: 4, int64: 8, uint64: 8, float64: 8,
-};
-
 export function isBitTable(table: ProfileMetric['table']): boolean {
   return table === 'coil' || table === 'discrete';
 }
@@ -44,11 +40,11 @@ export function layoutOf(metric: ProfileMetric): Layout {
     return { type: 'bool', width };
   }
   if (metric.length !== undefined && declared !== 'string') throw new Error(`length applies to strings only, not to ${declared}`);
-  const bytes = BYTES[declared];
-  if (bytes === undefined || bytes === 2) {
+  if (declared === 'string' || width === 1) {
     if (metric.order !== undefined) throw new Error(`order applies to 32-bit and 64-bit types only, not to ${declared}`);
     return { type: declared, width };
   }
+  const bytes = width * 2;
   const order = metric.order ?? (bytes === 4 ? 'ABCD' : 'ABCDEFGH');
   if (order.length !== bytes) {
     throw new Error(`${declared} has ${bytes} bytes: order must be one of ${bytes === 4 ? 'ABCD, CDAB, BADC, DCBA' : 'ABCDEFGH, GHEFCDAB, BADCFEHG, HGFEDCBA'}, not ${order}`);
@@ -200,7 +196,7 @@ export function encodeValue(metric: ProfileMetric, value: ReadingValue, current:
     throw new Error(`${metric.name} is a ${layout.type}: write a finite number, not ${JSON.stringify(value)}`);
   }
   const raw = (value - (metric.offset ?? 0)) / (metric.scale ?? 1);
-  const be = new Uint8Array(BYTES[layout.type]!);
+  const be = new Uint8Array(layout.width * 2);
   writeRaw(new DataView(be.buffer), layout.type, raw, metric);
   return bytesToWords(layout.order ? toWire(be, layout.order) : be);
 }

@@ -60,3 +60,18 @@ t.test('a lone publish is committed at once, with no timer to wait for', async (
   t.ok(committed, 'committed within the turn it arrived in');
   await done;
 });
+
+t.test('a turn that brings more than maxBatchReadings is written in several transactions', async (t) => {
+  const store = new SqliteStore(join(t.testdir(), 'city.db'));
+  t.teardown(() => store.close());
+  const writes: number[][] = [];
+  const write = store.writeBatch.bind(store);
+  store.writeBatch = (batch: IngestBatch) => {
+    writes.push(batch.telemetry.flatMap((p) => p.readings.map((r) => r.seq)));
+    return write(batch);
+  };
+  const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log, maxBatchReadings: 2 });
+  await Promise.all([0, 1, 2].map((seq) => ingest.accept(topic, payload(seq), 'pole-a')));
+  t.same(writes, [[0, 1], [2]], 'flushed at 2 readings, the rest at the end of the turn');
+  t.same((await store.counts()).readings, 3, 'all three stored');
+});
