@@ -3,7 +3,7 @@
 // raw inserts of the same rows (better-sqlite3, 1000-row transactions, no unique index). The pole
 // clients run in a child process (this file, `--senders`), so the figure is the cloud's, not the
 // client's JSON.stringify and mqtt.js. A second pass re-sends 10 % of the batches to show they are
-// dropped. With PostgreSQL on 127.0.0.1:5432 it also measures the PostgreSQL store (no target).
+// dropped. With PostgreSQL reachable (POLEGATE_TEST_POSTGRES, else 127.0.0.1:5432) it also measures the PostgreSQL store (no target).
 // Run: node --import tsx bench/ingest.ts [totalReadings]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { startCloud } from '../cloud-ingest/cloud.js';
 import type { IngestedEvent } from '../cloud-ingest/ingest.js';
 import { addPole } from '../cloud-ingest/registry.js';
 import type { Reading, TelemetryPayload } from '../contract/schemas.js';
+import { missingService, POSTGRES_URL } from '../test/helpers/services.js';
 
 const TOTAL = Number(process.argv[2] ?? 1_500_000);
 const POSTGRES_TOTAL = Math.min(TOTAL, 300_000);
@@ -31,7 +32,6 @@ const RESEND_EVERY = 10; // the second pass re-sends every 10th batch
 const DEVICES = ['gas-1', 'pressure-1', 'level-1', 'cam-1'];
 const METRICS = ['lel', 'temp', 'pressure', 'level', 'fault'];
 const ROOT = 'city/v1';
-const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 interface SenderJob {
   url: string;
@@ -217,18 +217,6 @@ function report(label: string, e2e: EndToEnd, baselineLabel: string, baseline: n
   if (!exact) process.exitCode = 1;
 }
 
-async function postgresReachable(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-  try {
-    await client.connect();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'polegate-bench-'));
   try {
@@ -237,8 +225,8 @@ async function main(): Promise<void> {
     // Only here: the PostgreSQL run comes second in this process, so its RSS would be mostly this one's.
     console.log(`RSS of the cloud process after the SQLite ingest: ${mb(sqlite.rss)}`);
 
-    const unreachable = await postgresReachable(POSTGRES_URL);
-    if (unreachable) return console.log(`PostgreSQL skipped: ${unreachable}`);
+    const unreachable = await missingService('postgres');
+    if (unreachable) return console.log(`PostgreSQL ${unreachable}`);
     const schema = `polegate_bench_${process.pid}`;
     const admin = new pg.Client({ connectionString: POSTGRES_URL });
     await admin.connect();

@@ -1,9 +1,11 @@
 // A PostgreSQL schema of its own for one test, dropped in teardown: the store's URL points its
 // search_path there, so tests running at once never see each other's tables.
 import pg from 'pg';
+import { POSTGRES_URL } from '../helpers/services.js';
 import type { Tap } from './fixture.js';
 
-export const POSTGRES_URL = process.env.POLEGATE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+export { POSTGRES_URL };
+
 let schemas = 0;
 
 /** Creates a fresh schema; resolves to a store URL whose search_path is that schema. */

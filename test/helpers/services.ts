@@ -19,9 +19,18 @@ function tcpReachable(host: string, port: number, timeoutMs = 1000): Promise<boo
   });
 }
 
+/** The PostgreSQL the tests and benches use: POLEGATE_TEST_POSTGRES, else the local one. */
+export const POSTGRES_URL = process.env.POLEGATE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function postgresCheck(): Promise<ServiceCheck> {
+  const { hostname, port } = new URL(POSTGRES_URL);
+  const where = `${hostname}:${port || 5432}`;
+  return (await tcpReachable(hostname, Number(port || 5432))) ? { ok: true } : { ok: false, reason: `PostgreSQL is not listening on ${where} (POLEGATE_TEST_POSTGRES)` };
+}
+
 const SERVICES: Record<string, () => Promise<ServiceCheck>> = {
   mosquitto: async () => ((await tcpReachable('127.0.0.1', 1883)) ? { ok: true } : { ok: false, reason: 'Mosquitto is not listening on 127.0.0.1:1883' }),
-  postgres: async () => ((await tcpReachable('127.0.0.1', 5432)) ? { ok: true } : { ok: false, reason: 'PostgreSQL is not listening on 127.0.0.1:5432' }),
+  postgres: postgresCheck,
   redis: async () => ((await tcpReachable('127.0.0.1', 6379)) ? { ok: true } : { ok: false, reason: 'Redis is not listening on 127.0.0.1:6379' }),
   chromium: async () => (existsSync('/usr/bin/chromium') ? { ok: true } : { ok: false, reason: '/usr/bin/chromium is not installed (apt-get install chromium)' }),
   socat: async () => (existsSync('/usr/bin/socat') ? { ok: true } : { ok: false, reason: 'socat is not installed (apt-get install socat)' }),
