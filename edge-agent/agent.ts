@@ -38,9 +38,11 @@ export interface EdgeAgentOptions {
 
 const DEFAULT_POLL_MS = 5000;
 /**
- * Telemetry of polls that end this close together shares one outbox commit: devices polled on the
- * same interval end their polls within milliseconds, and one transaction per round instead of one per
- * device is most of the agent's disk writes and a good part of its CPU on an idle pole.
+ * The telemetry of a round of polls shares one outbox commit, made when the round ends (no poll in
+ * progress: the scheduler's onIdle) or this long after the round's first readings, whichever comes
+ * first, so that a slow device does not hold back the others' readings. Devices on the same interval
+ * are polled together (scheduler.ts), and one transaction and one publish per round instead of one
+ * per device is most of the agent's disk writes and a good part of its CPU on an idle pole.
  */
 const COMMIT_GROUP_MS = 20;
 
@@ -127,7 +129,7 @@ export class EdgeAgent extends EventEmitter {
     this.uplink.on('sent', (sent) => this.emit('sent', sent));
     this.scheduler = new Scheduler(
       loaded.devices.map((d) => ({ id: d.config.id, driver: this.slots.get(d.config.id)!, pollMs: d.config.pollMs ?? DEFAULT_POLL_MS })),
-      { clock: this.clock, log: this.log.child({ part: 'scheduler' }), onSamples: (id, samples) => this.onSamples(id, samples), onEvent: (e) => this.onStateEvent(e), ...opts.scheduler },
+      { clock: this.clock, log: this.log.child({ part: 'scheduler' }), onSamples: (id, samples) => this.onSamples(id, samples), onEvent: (e) => this.onStateEvent(e), onIdle: () => this.onRoundEnd(), ...opts.scheduler },
     );
     this.commands = new CommandRunner({
       clock: this.clock,
@@ -194,7 +196,7 @@ export class EdgeAgent extends EventEmitter {
     this.hold.addReadings(readings.filter((r) => this.reportFilter.shouldSend(r)));
     for (const reading of readings) this.polled.push(reading);
     if (alarms.length === 0) {
-      // Telemetry may linger a moment to share a publish.
+      // Telemetry waits for the rest of its round (onRoundEnd), a moment at most.
       this.groupTimer ??= setTimeout(() => this.commitRound(false), COMMIT_GROUP_MS);
       return;
     }
@@ -203,6 +205,11 @@ export class EdgeAgent extends EventEmitter {
       this.log.warn({ alarm }, `alarm ${alarm.state}`);
       this.emit('alarm', alarm);
     }
+  }
+
+  /** Every poll of the round has ended: its telemetry need not wait for the group timer. */
+  private onRoundEnd(): void {
+    if (this.groupTimer) this.commitRound(false);
   }
 
   /** Commits what the round's polls hold and wakes the uplink. */

@@ -1,5 +1,11 @@
 // Polls each device on its own interval (DESIGN.md, "Scheduler"). Each device has its own loop, so a
 // slow or dead device never delays another; a device's next poll starts only when its last one ended.
+// Polls keep step on a grid anchored at start (start + k × pollMs), not on "the last poll + pollMs",
+// and one timer serves all devices: devices with the same interval are polled in the same instant,
+// so a round of a pole's polls costs one wake-up of the process, its samples are taken together, and
+// the round never drifts by the timers' lateness. `onIdle` tells when the last poll in progress has
+// ended: the round is complete. The anchor is the agent's start, not the wall clock's second, so a
+// city's poles do not all publish in the same millisecond.
 // A device that fails `offlineAfter` polls in a row (opening counts as a poll) goes offline (an event)
 // and is retried with a capped exponential backoff; its first good poll after that brings it online.
 import type { Clock, Driver, Logger, Sample } from '../drivers/sdk/types.js';
@@ -24,6 +30,8 @@ export interface SchedulerOptions {
   log: Logger;
   onSamples: (device: string, samples: Sample[]) => void;
   onEvent: (event: DeviceStateEvent) => void;
+  /** No poll is in progress any more: every device polled in this round has been handed over. */
+  onIdle?: () => void;
   /** Failed polls in a row before a device is declared offline. */
   offlineAfter?: number;
   /** Largest delay between retries of an offline device, ms. */
@@ -40,9 +48,10 @@ interface DeviceLoop extends ScheduledDevice {
   busy: boolean;
   /** A poll (open, read, hand-over) is in progress. */
   polling: boolean;
-  /** When the last poll started: the interval counts from there. */
+  /** When the last poll started. */
   started?: number;
-  timer?: NodeJS.Timeout;
+  /** When the next poll is due (clock ms); unset while a poll is in progress. */
+  due?: number;
   tick?: Promise<Sample[] | Error>;
 }
 
@@ -52,6 +61,11 @@ export class Scheduler {
   private readonly offlineAfter: number;
   private readonly maxBackoffMs: number;
   private readonly pollTimeoutMs: number;
+  /** The grid's origin: polls are due at anchor + k × pollMs. */
+  private anchor = 0;
+  /** The one timer, set for the earliest `due`. */
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
 
   constructor(devices: ScheduledDevice[], private readonly opts: SchedulerOptions) {
     this.loops = devices.map((d) => ({ ...d, opened: false, failures: 0, busy: false, polling: false }));
@@ -61,7 +75,8 @@ export class Scheduler {
   }
 
   start(): void {
-    for (const loop of this.loops) this.schedule(loop, 0);
+    this.anchor = this.opts.clock.now();
+    for (const loop of this.loops) this.schedule(loop, this.anchor);
   }
 
   /** Whether the device is currently considered offline. */
@@ -71,14 +86,16 @@ export class Scheduler {
   }
 
   /**
-   * Polls a device now, for a `poll` command: after the poll in progress, if any (never two at once),
-   * and its interval restarts from this poll. The samples also go to onSamples, as any poll's do.
+   * Polls a device now, for a `poll` command: after the poll in progress, if any (never two at once).
+   * Its next regular poll is the grid's next one at least half an interval away. The samples also go
+   * to onSamples, as any poll's do.
    */
   async pollNow(device: string): Promise<Sample[]> {
     const loop = this.loopOf(device);
     while (loop.polling) await loop.tick;
     if (this.stopped) throw new Error('the agent is stopping');
-    clearTimeout(loop.timer);
+    loop.due = undefined;
+    this.arm();
     const outcome = await (loop.tick = this.poll(loop));
     if (outcome instanceof Error) throw outcome;
     return outcome;
@@ -89,8 +106,18 @@ export class Scheduler {
     const loop = this.loopOf(device);
     loop.pollMs = pollMs;
     if (loop.polling || loop.started === undefined || this.isDown(loop)) return;
-    clearTimeout(loop.timer);
-    this.schedule(loop, Math.max(0, loop.started + pollMs - this.opts.clock.now()));
+    this.schedule(loop, this.nextOnGrid(loop));
+  }
+
+  /**
+   * The device's next poll: the first grid point at least half an interval after its last poll
+   * started. Half, not whole: a poll started a little late (timers are) keeps its grid point, and one
+   * started off the grid (a retry, a `poll` command) rejoins it at the next point not too soon after.
+   * A poll that overran its interval is followed at once.
+   */
+  private nextOnGrid(loop: DeviceLoop): number {
+    const { pollMs } = loop;
+    return this.anchor + Math.ceil((loop.started! + pollMs / 2 - this.anchor) / pollMs) * pollMs;
   }
 
   private isDown(loop: DeviceLoop): boolean {
@@ -106,18 +133,44 @@ export class Scheduler {
   /** Stops polling and waits for polls in progress, at most `timeoutMs`. */
   async stop(timeoutMs = 2000): Promise<void> {
     this.stopped = true;
-    for (const loop of this.loops) clearTimeout(loop.timer);
+    clearTimeout(this.timer);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     await Promise.race([Promise.all(this.loops.map((l) => l.tick)), deadline]);
     clearTimeout(timer);
   }
 
-  private schedule(loop: DeviceLoop, delayMs: number): void {
+  private schedule(loop: DeviceLoop, at: number): void {
     if (this.stopped) return;
-    loop.timer = setTimeout(() => {
+    loop.due = at;
+    this.arm();
+  }
+
+  /** Sets the timer for the earliest poll due. */
+  private arm(): void {
+    let next = Infinity;
+    for (const loop of this.loops) if (loop.due !== undefined && loop.due < next) next = loop.due;
+    if (next === this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = next === Infinity ? undefined : setTimeout(() => this.wake(), Math.max(0, next - this.opts.clock.now()));
+  }
+
+  /**
+   * Starts every poll that is due, all before any of them can end (a poll ends in a later turn at the
+   * earliest), so that onIdle cannot fire between the polls of one round.
+   */
+  private wake(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    // Timers and the clock round milliseconds differently: due within one is due.
+    const now = this.opts.clock.now() + 1;
+    for (const loop of this.loops) {
+      if (loop.due === undefined || loop.due > now) continue;
+      loop.due = undefined;
       loop.tick = this.poll(loop);
-    }, delayMs);
+    }
+    this.arm();
   }
 
   /** A driver call with a deadline; the device stays busy until the call itself returns, even late. */
@@ -155,13 +208,13 @@ export class Scheduler {
       return await this.pollOnce(loop);
     } finally {
       loop.polling = false;
+      if (!this.stopped && !this.loops.some((l) => l.polling)) this.opts.onIdle?.();
     }
   }
 
   private async pollOnce(loop: DeviceLoop): Promise<Sample[] | Error> {
     const { clock, log } = this.opts;
-    const started = clock.now();
-    loop.started = started;
+    loop.started = clock.now();
     let samples: Sample[] | undefined;
     let failure: Error | undefined;
     try {
@@ -184,10 +237,9 @@ export class Scheduler {
       }
       this.opts.onSamples(loop.id, samples);
     }
-    const delay = this.isDown(loop)
-      ? backoffMs(loop.pollMs, this.maxBackoffMs, loop.failures - this.offlineAfter)
-      : Math.max(0, started + loop.pollMs - clock.now());
-    this.schedule(loop, delay);
+    this.schedule(loop, this.isDown(loop)
+      ? clock.now() + backoffMs(loop.pollMs, this.maxBackoffMs, loop.failures - this.offlineAfter)
+      : this.nextOnGrid(loop));
     return samples ?? failure!;
   }
 

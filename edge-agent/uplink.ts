@@ -9,8 +9,10 @@
 // In flight is bounded by count (`window`, never more than MQTT's 65,535 packet ids) and by bytes
 // (`windowBytes`): an alarm raised during a drain is published ahead of the rest of the backlog, but
 // behind what is already in flight, so the byte bound is what bounds its wait on a slow link.
-// Live telemetry lingers up to `lingerMs` after a poll so that one publish (one PUBACK, one delete)
-// carries the polls of all devices; alarms, events and the backlog never wait.
+// Live telemetry leaves at most once per `lingerMs`: a round of polls committed after a quiet spell
+// leaves at once (a pole polling every second publishes each round as it is committed, without a
+// timer of its own), while faster polls gather into one publish (one PUBACK, one delete) per
+// `lingerMs`. Alarms, events and the backlog never wait.
 //
 // Failback: while connected to any broker but the first of `urls`, the first is probed with a bare
 // TCP connect (not MQTT: a second session under the pole's client id would take over the working
@@ -47,7 +49,7 @@ export interface UplinkOptions {
   window?: number;
   /** Payload bytes published and not yet acknowledged, at most (one message may exceed it alone). */
   windowBytes?: number;
-  /** How long new live telemetry may wait for more to share its publish, ms. */
+  /** Least time between two publishes of live telemetry, ms: what comes sooner waits and shares one. */
   lingerMs?: number;
   maxReadings?: number;
   /** Largest telemetry body, in bytes: keep it under the broker's maximum packet size. */
@@ -129,6 +131,8 @@ export class Uplink extends EventEmitter {
   private readonly inFlight = new Map<OutboxBatch, number>();
   private inFlightBytes = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** When telemetry was last published (clock ms). */
+  private lastTelemetryAt = -Infinity;
   private readonly tlsFiles: Pick<IClientOptions, 'ca' | 'cert' | 'key'>;
   private readonly window: number;
   private readonly windowBytes: number;
@@ -167,7 +171,8 @@ export class Uplink extends EventEmitter {
 
   /** New messages were committed to the outbox; `urgent` (alarms, events) publishes them at once. */
   kick(urgent = true): void {
-    if (urgent || this.lingerMs === 0) {
+    const wait = urgent ? 0 : this.lastTelemetryAt + this.lingerMs - this.opts.clock.now();
+    if (wait <= 0) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
       this.pump();
@@ -175,7 +180,7 @@ export class Uplink extends EventEmitter {
       this.lingerTimer ??= setTimeout(() => {
         this.lingerTimer = undefined;
         this.pump();
-      }, this.lingerMs);
+      }, wait);
     }
   }
 
@@ -318,6 +323,7 @@ export class Uplink extends EventEmitter {
       // Characters, not bytes: payloads are JSON, nearly all ASCII, and this is a bound, not a count.
       this.inFlight.set(batch, payload.length);
       this.inFlightBytes += payload.length;
+      if (batch.kind === 'telemetry') this.lastTelemetryAt = this.opts.clock.now();
       client.publish(this.topic(batch.kind), payload, { qos: 1 }, (err) => this.onPuback(generation, batch, err));
     }
     if (this.inFlight.size === 0) this.emit('idle');

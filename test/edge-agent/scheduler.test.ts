@@ -13,7 +13,7 @@ function device(id: string, control: TestDeviceControl, pollMs = 20): { id: stri
   return { id, pollMs, driver: testDriver.create({ metrics: METRICS, control }, { deviceId: id, log, clock, timeoutMs: 100 }) };
 }
 
-function harness(t: Test, devices: ReturnType<typeof device>[], opts: { maxBackoffMs?: number; pollTimeoutMs?: number; onEvent?: (e: DeviceStateEvent) => void } = {}) {
+function harness(t: Test, devices: ReturnType<typeof device>[], opts: { maxBackoffMs?: number; pollTimeoutMs?: number; onEvent?: (e: DeviceStateEvent) => void; onIdle?: () => void } = {}) {
   const samples = new Map<string, Sample[][]>();
   const events: DeviceStateEvent[] = [];
   const { onEvent, ...schedulerOpts } = opts;
@@ -114,4 +114,46 @@ t.test('a driver whose read throws instead of rejecting is polled again, not lef
   await waitFor('samples after two thrown reads', () => samples.get('sync')?.length, 5000);
   t.equal(reads, 3, 'two failed reads, then a good one');
   t.same(events, [], 'two failures do not make it offline');
+});
+
+/** A device that records when each of its reads starts. */
+function timedDevice(id: string, pollMs: number) {
+  const starts: number[] = [];
+  const driver: Driver = {
+    open: async () => undefined,
+    describe: () => ({ metrics: [] }),
+    read: async () => {
+      starts.push(Date.now());
+      return [{ metric: 'level', value: starts.length, unit: 'cm', ts: Date.now(), quality: 'good' }];
+    },
+    close: async () => undefined,
+  };
+  return { device: { id, driver, pollMs }, starts };
+}
+
+t.test('devices on the same interval are polled together, even after a poll out of turn', async (t) => {
+  // A `poll` command 25 ms into an interval: polling "the last poll + pollMs" would keep that device
+  // 25 ms behind the other for good (a wake-up of its own every round); the grid takes it back in step.
+  const early = timedDevice('early', 80);
+  const late = timedDevice('late', 80);
+  const { scheduler } = harness(t, [early.device, late.device]);
+  await waitFor('two polls of each', () => early.starts.length >= 2 && late.starts.length >= 2, 5000);
+  const mark = early.starts.at(-1)! + 25;
+  await waitFor('25 ms into the interval', () => Date.now() >= mark, 1000, 2);
+  await scheduler.pollNow('late');
+  const outOfTurn = late.starts.length - 1;
+  t.ok(late.starts[outOfTurn]! - early.starts.at(-1)! >= 20, 'the out-of-turn poll is off the grid');
+  await waitFor('four more polls of the late device', () => late.starts.length >= outOfTurn + 5, 5000);
+  const apart = late.starts.slice(outOfTurn + 1).map((s) => Math.min(...early.starts.map((e) => Math.abs(e - s))));
+  t.ok(apart.every((ms) => ms < 10), `each later poll of that device is with one of the other's (${apart.join(', ')} ms apart)`);
+});
+
+t.test('onIdle tells when the last poll of a round has ended', async (t) => {
+  const slow: TestDeviceControl = { readDelayMs: 30 };
+  const fast: TestDeviceControl = {};
+  const calls: Array<[number, number]> = [];
+  harness(t, [device('slow', slow, 80), device('fast', fast, 80)], { onIdle: () => calls.push([slow.active ?? 0, fast.active ?? 0]) });
+  await waitFor('four rounds', () => calls.length >= 4, 5000);
+  t.ok(calls.every(([a, b]) => a === 0 && b === 0), 'no read is in progress when it is called');
+  t.ok(calls.length <= slow.reads!, `once per round, not once per device (${calls.length} calls, ${slow.reads} rounds)`);
 });
