@@ -21,6 +21,7 @@ export interface TcpTarget {
 const MBAP_BYTES = 7;
 /** MBAP length counts the unit id and the PDU; a PDU is at most 253 bytes. */
 const MAX_MBAP_LENGTH = 254;
+const EMPTY = Buffer.alloc(0);
 
 interface Transaction {
   id: number;
@@ -32,7 +33,13 @@ interface Transaction {
 
 export class MbapClient extends PduClient {
   private socket: net.Socket | undefined;
-  private received: Buffer = Buffer.alloc(0);
+  /**
+   * Answers are read into this one buffer (net's `onread`): no Buffer, no stream machinery and no
+   * 'data' event per answer, which is a good part of the agent's work on an idle pole.
+   */
+  private readonly inbox = Buffer.allocUnsafe(MBAP_BYTES - 1 + MAX_MBAP_LENGTH);
+  /** Bytes of a frame not complete yet (a copy: the inbox is overwritten by the next read). */
+  private received = EMPTY;
   private nextId = 0;
   private pending: Transaction | undefined;
   /** Calls wait here for the one before them: one transaction on the wire at a time. */
@@ -50,7 +57,17 @@ export class MbapClient extends PduClient {
     this.drop(new Error('reconnecting'));
     const { host, port, timeoutMs } = this.target;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
+      const socket = net.connect({
+        host,
+        port,
+        onread: {
+          buffer: this.inbox,
+          callback: (bytes) => {
+            this.onData(socket, this.inbox.subarray(0, bytes));
+            return true;
+          },
+        },
+      });
       socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no TCP connection within ${timeoutMs} ms`)));
       socket.once('error', reject);
       socket.once('connect', () => {
@@ -58,7 +75,6 @@ export class MbapClient extends PduClient {
         socket.setNoDelay(true);
         socket.off('error', reject);
         socket.on('error', () => undefined); // 'close' follows and says it
-        socket.on('data', (chunk) => this.onData(socket, chunk));
         socket.once('close', () => {
           if (this.socket === socket) this.drop(new Error('connection closed by the device'));
         });
@@ -98,22 +114,24 @@ export class MbapClient extends PduClient {
 
   private onData(socket: net.Socket, chunk: Buffer): void {
     if (this.socket !== socket) return;
-    this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
-    while (this.received.length >= MBAP_BYTES) {
-      const length = this.received.readUInt16BE(4);
-      if (this.received.readUInt16BE(2) !== 0 || length < 2 || length > MAX_MBAP_LENGTH) {
+    let data = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
+    while (data.length >= MBAP_BYTES) {
+      const length = data.readUInt16BE(4);
+      if (data.readUInt16BE(2) !== 0 || length < 2 || length > MAX_MBAP_LENGTH) {
         // Not MBAP (or out of step): nothing after it can be trusted.
         socket.destroy();
         this.drop(new Error('the device sent bytes that are not a Modbus TCP frame'));
         return;
       }
       const end = MBAP_BYTES - 1 + length;
-      if (this.received.length < end) return;
-      const id = this.received.readUInt16BE(0);
-      const pdu = this.received.subarray(MBAP_BYTES, end);
-      this.received = this.received.subarray(end);
+      if (data.length < end) break;
+      const id = data.readUInt16BE(0);
+      const pdu = data.subarray(MBAP_BYTES, end);
+      data = data.subarray(end);
+      // The answer is decoded before this returns, while the inbox still holds it.
       if (this.pending?.id === id) this.answer(pdu);
     }
+    this.received = data.length === 0 ? EMPTY : Buffer.from(data);
   }
 
   private answer(pdu: Buffer): void {
@@ -143,7 +161,7 @@ export class MbapClient extends PduClient {
     // destroy, not end: a half-dead peer must not keep us waiting for a FIN.
     this.socket?.destroy();
     this.socket = undefined;
-    this.received = Buffer.alloc(0);
+    this.received = EMPTY;
     this.settle(reason);
   }
 }
