@@ -7,6 +7,9 @@
 // The agent is started as an operator starts it, `bin/polegate edge` (which execs node with the
 // agent's memory settings: one process). PSS is printed too: it splits shared pages (Node's binary)
 // among the processes that map them.
+// COMPARE=<another checkout, built>: that checkout's agent runs beside this one, on a pole of its own
+// (its own simulators, same broker), and both are sampled in the same windows: on a shared machine,
+// the way to tell a change of 10 % from the machine's noise. WINDOWS=n samples n windows in a row.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +25,7 @@ import { startPtyPair } from '../test/peers/pty-pair.js';
 import { cpuSeconds, pssMiB, rssMiB } from './lib/proc.js';
 
 const SAMPLE_S = Number(process.env.BENCH_SECONDS ?? 60);
+const WINDOWS = Number(process.env.WINDOWS ?? 1);
 const root = join(import.meta.dirname, '..');
 
 async function sample(pid: number, seconds: number): Promise<{ rssMax: number; rssMean: number; cpuPercent: number }> {
@@ -47,49 +51,62 @@ const devices = [
 // LINK=rtu: the same four devices as units 1-4 on one RS-485 bus at 19200 baud (a socat pty pair,
 // the RTU simulator on the far end), as many poles wire them; otherwise each is a Modbus TCP device.
 const rtu = process.env.LINK === 'rtu';
-const line = rtu ? await startPtyPair(dir) : undefined;
-const rtuSim = line ? await startModbusRtuSim({ path: line.a, baudRate: 19200 }, await Promise.all(devices.map(async ([, profile], i) => ({ unitId: i + 1, profile: await loadBuiltinProfile(profile), scenario: quietScenario(profile) })))) : undefined;
-const sims = rtu ? [] : await Promise.all(devices.map(async ([, profile]) => startModbusSim({ profile: await loadBuiltinProfile(profile), host: '127.0.0.1', port: 0, scenario: quietScenario(profile) })));
 let values = 0;
 for (const [, profile] of devices) values += (await loadBuiltinProfile(profile)).metrics.length;
-const manifest = join(dir, 'pole.yaml');
-const link = (i: number) => (rtu ? `bus: rs485, unitId: ${i + 1}` : `host: 127.0.0.1, port: ${sims[i]!.port}, unitId: 1`);
-writeFileSync(manifest, `pole: { id: bench-pole-1 }
-uplink: { url: "${broker.url}", topicRoot: bench/v1 }
-buffer: { path: ./outbox.db }
+const closers: Array<() => Promise<void>> = [];
+
+/** The pole's devices (simulated) and its manifest; returns the manifest's path. */
+async function pole(n: number, topicRoot: string): Promise<string> {
+  const line = rtu ? await startPtyPair(dir) : undefined;
+  if (line) {
+    const sim = await startModbusRtuSim({ path: line.a, baudRate: 19200 }, await Promise.all(devices.map(async ([, profile], i) => ({ unitId: i + 1, profile: await loadBuiltinProfile(profile), scenario: quietScenario(profile) }))));
+    closers.push(() => sim.close(), () => line.close());
+  }
+  const sims = rtu ? [] : await Promise.all(devices.map(async ([, profile]) => startModbusSim({ profile: await loadBuiltinProfile(profile), host: '127.0.0.1', port: 0, scenario: quietScenario(profile) })));
+  closers.push(...sims.map((sim) => () => sim.close()));
+  const manifest = join(dir, `pole-${n}.yaml`);
+  const link = (i: number) => (rtu ? `bus: rs485, unitId: ${i + 1}` : `host: 127.0.0.1, port: ${sims[i]!.port}, unitId: 1`);
+  writeFileSync(manifest, `pole: { id: bench-pole-${n} }
+uplink: { url: "${broker.url}", topicRoot: ${topicRoot} }
+buffer: { path: ./outbox-${n}.db }
 ${rtu ? `buses:\n  - { id: rs485, port: ${line!.b}, baudRate: 19200 }\n` : ''}devices:
 ${devices.map(([id, profile], i) => `  - { id: ${id}, driver: modbus, ${link(i)}, profile: ${profile}, pollMs: 1000 }`).join('\n')}
 `);
+  return manifest;
+}
+
+/** `bin/polegate edge` of a checkout, as an operator starts it. */
+function startAgent(checkout: string, manifest: string) {
+  return spawn(join(checkout, 'bin/polegate'), ['edge', '--config', manifest], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+}
 
 try {
   const rec = await record(broker.url, 'bench/v1');
-  const agent = spawn(join(root, 'bin/polegate'), ['edge', '--config', manifest], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-  });
+  const agent = startAgent(root, await pole(1, 'bench/v1'));
+  const other = process.env.COMPARE ? startAgent(process.env.COMPARE, await pole(2, 'bench-compare/v1')) : undefined;
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await waitFor('the agent to publish telemetry', () => rec.of('telemetry').length > 0, 20_000);
   await new Promise((r) => setTimeout(r, 5000)); // warm-up: module loading is not the steady state
-  const received0 = rec.of('telemetry');
-  const [edge, baseline] = await Promise.all([sample(agent.pid!, SAMPLE_S), sample(bare.pid!, SAMPLE_S)]);
-  const pss = pssMiB(agent.pid!);
-  const batches = rec.of('telemetry').slice(received0.length);
-  const readings = batches.reduce((n, m) => n + m.payload.readings.length, 0);
-  agent.kill('SIGTERM');
-  bare.kill('SIGTERM');
-  await new Promise((r) => agent.once('exit', r));
-  await rec.close();
-
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  console.log(`pole: ${devices.length} ${rtu ? 'Modbus RTU units on one RS-485 bus (19200 baud, a pty)' : 'Modbus TCP devices'}, ${values} values at 1 Hz; ${readings} readings in ${batches.length} messages in ${SAMPLE_S} s`);
-  console.log(`edge agent RSS:  max ${edge.rssMax.toFixed(1)} MiB, mean ${edge.rssMean.toFixed(1)} MiB (target ≤ 60 MiB: ${mark(edge.rssMax <= 60)}; Node-RED on the same job: 124 MiB)`);
-  console.log(`edge agent PSS:  ${pss.toFixed(1)} MiB`);
-  console.log(`bare node RSS:   max ${baseline.rssMax.toFixed(1)} MiB  → agent/bare ${(edge.rssMax / baseline.rssMax).toFixed(2)}×, +${(edge.rssMax - baseline.rssMax).toFixed(1)} MiB`);
-  console.log(`edge agent CPU:  ${edge.cpuPercent.toFixed(3)} % of one core (target ≤ 0.3 %: ${mark(edge.cpuPercent <= 0.3)}); bare node ${baseline.cpuPercent.toFixed(3)} %`);
+  for (let window = 1; window <= WINDOWS; window++) {
+    const received0 = rec.of('telemetry');
+    const [edge, baseline, compared] = await Promise.all([sample(agent.pid!, SAMPLE_S), sample(bare.pid!, SAMPLE_S), other && sample(other.pid!, SAMPLE_S)]);
+    const pss = pssMiB(agent.pid!);
+    const batches = rec.of('telemetry').slice(received0.length);
+    const readings = batches.reduce((n, m) => n + m.payload.readings.length, 0);
+    if (WINDOWS > 1) console.log(`window ${window} of ${WINDOWS}:`);
+    console.log(`pole: ${devices.length} ${rtu ? 'Modbus RTU units on one RS-485 bus (19200 baud, a pty)' : 'Modbus TCP devices'}, ${values} values at 1 Hz; ${readings} readings in ${batches.length} messages in ${SAMPLE_S} s`);
+    console.log(`edge agent RSS:  max ${edge.rssMax.toFixed(1)} MiB, mean ${edge.rssMean.toFixed(1)} MiB (target ≤ 60 MiB: ${mark(edge.rssMax <= 60)}; Node-RED on the same job: 124 MiB)`);
+    console.log(`edge agent PSS:  ${pss.toFixed(1)} MiB`);
+    console.log(`bare node RSS:   max ${baseline.rssMax.toFixed(1)} MiB  → agent/bare ${(edge.rssMax / baseline.rssMax).toFixed(2)}×, +${(edge.rssMax - baseline.rssMax).toFixed(1)} MiB`);
+    console.log(`edge agent CPU:  ${edge.cpuPercent.toFixed(3)} % of one core (target ≤ 0.3 %: ${mark(edge.cpuPercent <= 0.3)}); bare node ${baseline.cpuPercent.toFixed(3)} %`);
+    if (compared) console.log(`COMPARE agent:   CPU ${compared.cpuPercent.toFixed(3)} % (this checkout/COMPARE ${(edge.cpuPercent / compared.cpuPercent).toFixed(2)}), RSS max ${compared.rssMax.toFixed(1)} MiB`);
+  }
+  for (const proc of [agent, other, bare]) proc?.kill('SIGTERM');
+  await Promise.all([agent, other].map((proc) => proc && new Promise((r) => proc.once('exit', r))));
+  await rec.close();
 } finally {
-  await Promise.all(sims.map((s) => s.close()));
-  await rtuSim?.close();
-  await line?.close();
+  for (const close of closers) await close();
   await broker.stop();
   rmSync(dir, { recursive: true, force: true });
 }
