@@ -9,7 +9,8 @@
 // among the processes that map them.
 // COMPARE=<another checkout, built>: that checkout's agent runs beside this one, on a pole of its own
 // (its own simulators, same broker), and both are sampled in the same windows: on a shared machine,
-// the way to tell a change of 10 % from the machine's noise. WINDOWS=n samples n windows in a row.
+// the way to tell a change of 10 % from the machine's noise (Modbus TCP poles only). WINDOWS=n samples
+// n windows in a row.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,14 @@ async function sample(pid: number, seconds: number): Promise<{ rssMax: number; r
   return { rssMax: Math.max(...rss), rssMean: rss.reduce((a, b) => a + b, 0) / rss.length, cpuPercent: ((cpuSeconds(pid) - cpu0) / wall) * 100 };
 }
 
+// LINK=rtu: the same four devices as units 1-4 on one RS-485 bus at 19200 baud (a socat pty pair,
+// the RTU simulator on the far end), as many poles wire them; otherwise each is a Modbus TCP device.
+const rtu = process.env.LINK === 'rtu';
+if (rtu && process.env.COMPARE) {
+  // Two RTU simulators in this process starve the second bus (5 of 630 readings came through).
+  console.error('COMPARE runs Modbus TCP poles only: unset LINK or COMPARE');
+  process.exit(2);
+}
 const dir = mkdtempSync(join(tmpdir(), 'polegate-bench-'));
 const broker = await startMosquitto(dir);
 const devices = [
@@ -48,9 +57,6 @@ const devices = [
   ['pressure-2', 'pressure-transmitter'],
   ['level-1', 'water-level'],
 ] as const;
-// LINK=rtu: the same four devices as units 1-4 on one RS-485 bus at 19200 baud (a socat pty pair,
-// the RTU simulator on the far end), as many poles wire them; otherwise each is a Modbus TCP device.
-const rtu = process.env.LINK === 'rtu';
 let values = 0;
 for (const [, profile] of devices) values += (await loadBuiltinProfile(profile)).metrics.length;
 const closers: Array<() => Promise<void>> = [];
@@ -84,12 +90,14 @@ try {
   const rec = await record(broker.url, 'bench/v1');
   const agent = startAgent(root, await pole(1, 'bench/v1'));
   const other = process.env.COMPARE ? startAgent(process.env.COMPARE, await pole(2, 'bench-compare/v1')) : undefined;
+  const otherRec = other && (await record(broker.url, 'bench-compare/v1'));
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await waitFor('the agent to publish telemetry', () => rec.of('telemetry').length > 0, 20_000);
   await new Promise((r) => setTimeout(r, 5000)); // warm-up: module loading is not the steady state
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
   for (let window = 1; window <= WINDOWS; window++) {
     const received0 = rec.of('telemetry');
+    const otherReceived0 = otherRec?.of('telemetry').length ?? 0;
     const [edge, baseline, compared] = await Promise.all([sample(agent.pid!, SAMPLE_S), sample(bare.pid!, SAMPLE_S), other && sample(other.pid!, SAMPLE_S)]);
     const pss = pssMiB(agent.pid!);
     const batches = rec.of('telemetry').slice(received0.length);
@@ -100,11 +108,15 @@ try {
     console.log(`edge agent PSS:  ${pss.toFixed(1)} MiB`);
     console.log(`bare node RSS:   max ${baseline.rssMax.toFixed(1)} MiB  → agent/bare ${(edge.rssMax / baseline.rssMax).toFixed(2)}×, +${(edge.rssMax - baseline.rssMax).toFixed(1)} MiB`);
     console.log(`edge agent CPU:  ${edge.cpuPercent.toFixed(3)} % of one core (target ≤ 0.3 %: ${mark(edge.cpuPercent <= 0.3)}); bare node ${baseline.cpuPercent.toFixed(3)} %`);
-    if (compared) console.log(`COMPARE agent:   CPU ${compared.cpuPercent.toFixed(3)} % (this checkout/COMPARE ${(edge.cpuPercent / compared.cpuPercent).toFixed(2)}), RSS max ${compared.rssMax.toFixed(1)} MiB`);
+    if (compared) {
+      const otherReadings = otherRec!.of('telemetry').slice(otherReceived0).reduce((n, m) => n + m.payload.readings.length, 0);
+      console.log(`COMPARE agent:   CPU ${compared.cpuPercent.toFixed(3)} % (this checkout/COMPARE ${(edge.cpuPercent / compared.cpuPercent).toFixed(2)}), RSS max ${compared.rssMax.toFixed(1)} MiB; ${otherReadings} readings`);
+    }
   }
   for (const proc of [agent, other, bare]) proc?.kill('SIGTERM');
   await Promise.all([agent, other].map((proc) => proc && new Promise((r) => proc.once('exit', r))));
   await rec.close();
+  await otherRec?.close();
 } finally {
   for (const close of closers) await close();
   await broker.stop();
