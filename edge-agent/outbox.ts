@@ -432,9 +432,8 @@ export class Outbox {
   stats(): OutboxStats {
     const pending: Record<MessageKind, number> = { alarm: 0, event: 0, telemetry: 0 };
     for (const { kind, n } of this.pendingByKind.all()) pending[KINDS[kind]!] = n;
-    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
     const pageCount = this.db.pragma('page_count', { simple: true }) as number;
-    return { stream: this.stream, nextSeq: this.nextSeq, pending, inFlightRows: this.inFlight.size, fileBytes: pageSize * pageCount, evicted: { ...this.evicted } };
+    return { stream: this.stream, nextSeq: this.nextSeq, pending, inFlightRows: this.inFlight.size, fileBytes: this.pageSize * pageCount, evicted: { ...this.evicted } };
   }
 
   /** Syncs the WAL and folds it into the database: bounds what a power cut can take while nothing is sent. */

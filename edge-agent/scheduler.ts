@@ -164,9 +164,9 @@ export class Scheduler {
     this.timer = undefined;
     this.timerAt = Infinity;
     // Timers and the clock round milliseconds differently: due within one is due.
-    const now = this.opts.clock.now() + 1;
+    const dueBy = this.opts.clock.now() + 1;
     for (const loop of this.loops) {
-      if (loop.due === undefined || loop.due > now) continue;
+      if (loop.due === undefined || loop.due > dueBy) continue;
       loop.due = undefined;
       loop.tick = this.poll(loop);
     }
@@ -177,28 +177,13 @@ export class Scheduler {
   private call<T>(loop: DeviceLoop, what: () => Promise<T>): Promise<T> {
     if (loop.busy) return Promise.reject(new Error(`its previous call has not returned after ${this.pollTimeoutMs} ms`));
     loop.busy = true;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer within ${this.pollTimeoutMs} ms`)), this.pollTimeoutMs);
-      const settle = () => {
-        loop.busy = false;
-        clearTimeout(timer);
-      };
-      let running: Promise<T>;
-      try {
-        running = what();
-      } catch (err) {
-        settle();
-        reject(err);
-        return;
-      }
-      running.then((value) => {
-        settle();
-        resolve(value);
-      }, (err: unknown) => {
-        settle();
-        reject(err);
-      });
+    // Started at once (wake() relies on it); a driver that throws instead of rejecting fails the same way.
+    const running = new Promise<T>((resolve) => resolve(what())).finally(() => (loop.busy = false));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.pollTimeoutMs} ms`)), this.pollTimeoutMs);
     });
+    return Promise.race([running, timeout]).finally(() => clearTimeout(timer));
   }
 
   /** One poll; resolves with its samples or its failure, never rejects. */

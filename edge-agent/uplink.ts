@@ -92,8 +92,8 @@ export function redactUrl(url: string): string {
 
 const DEFAULT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'tcp:': 1883, 'mqtts:': 8883, 'ssl:': 8883, 'tls:': 8883, 'ws:': 80, 'wss:': 443 };
 
-/** Opens a TCP connection to the broker URL's host and port, to see whether anything accepts it. */
-function connectTcp(url: string): net.Socket {
+/** A bare TCP connection to the broker URL's host and port, to see whether anything accepts it (the caller bounds it). */
+function openProbe(url: string): net.Socket {
   const { hostname, port, protocol } = new URL(url);
   return net.connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port) || DEFAULT_PORTS[protocol] || 1883 });
 }
@@ -252,7 +252,7 @@ export class Uplink extends EventEmitter {
     const generation = this.generation;
     this.probeTimer = setTimeout(() => {
       this.probeTimer = undefined;
-      const socket = (this.probeSocket = connectTcp(this.opts.urls[0]!));
+      const socket = (this.probeSocket = openProbe(this.opts.urls[0]!));
       const done = (up: boolean) => {
         socket.destroy();
         if (this.probeSocket !== socket) return;

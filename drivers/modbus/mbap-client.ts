@@ -5,8 +5,9 @@
 // The same PDU codec serves RTU (rtu-client.ts): only the framing differs. The agent speaks MBAP
 // itself rather than through modbus-serial, whose client loads every transport it supports
 // (serialport's native binding, UDP, telnet) into each pole's memory.
-import net from 'node:net';
+import type net from 'node:net';
 import { PolegateError } from '../../config/errors.js';
+import { connectTcp } from '../sdk/connect-tcp.js';
 import { ModbusException } from './modbus-client.js';
 import { parseAnswer } from './pdu.js';
 import { PduClient } from './pdu-client.js';
@@ -53,35 +54,21 @@ export class MbapClient extends PduClient {
     return this.socket !== undefined;
   }
 
-  connect(): Promise<void> {
+  async connect(): Promise<void> {
     this.drop(new Error('reconnecting'));
     const { host, port, timeoutMs } = this.target;
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({
-        host,
-        port,
-        onread: {
-          buffer: this.inbox,
-          callback: (bytes) => {
-            this.onData(socket, this.inbox.subarray(0, bytes));
-            return true;
-          },
-        },
-      });
-      socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no TCP connection within ${timeoutMs} ms`)));
-      socket.once('error', reject);
-      socket.once('connect', () => {
-        socket.setTimeout(0);
-        socket.setNoDelay(true);
-        socket.off('error', reject);
-        socket.on('error', () => undefined); // 'close' follows and says it
-        socket.once('close', () => {
-          if (this.socket === socket) this.drop(new Error('connection closed by the device'));
-        });
-        this.socket = socket;
-        resolve();
-      });
+    const onread = {
+      buffer: this.inbox,
+      callback: (bytes: number) => {
+        this.onData(this.inbox.subarray(0, bytes));
+        return true;
+      },
+    };
+    const socket = await connectTcp({ host, port, onread }, timeoutMs);
+    socket.once('close', () => {
+      if (this.socket === socket) this.drop(new Error('connection closed by the device'));
     });
+    this.socket = socket;
   }
 
   close(): void {
@@ -112,14 +99,13 @@ export class MbapClient extends PduClient {
     });
   }
 
-  private onData(socket: net.Socket, chunk: Buffer): void {
-    if (this.socket !== socket) return;
+  /** An answer's bytes; only the current socket reads (drop destroys the one before). */
+  private onData(chunk: Buffer): void {
     let data = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk]);
     while (data.length >= MBAP_BYTES) {
       const length = data.readUInt16BE(4);
       if (data.readUInt16BE(2) !== 0 || length < 2 || length > MAX_MBAP_LENGTH) {
         // Not MBAP (or out of step): nothing after it can be trusted.
-        socket.destroy();
         this.drop(new Error('the device sent bytes that are not a Modbus TCP frame'));
         return;
       }
