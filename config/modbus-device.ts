@@ -7,6 +7,7 @@ import type { YamlSource } from './yaml-source.js';
 import { builtinProfileNames, builtinProfilePath } from '../drivers/builtin.js';
 import { loadProfile } from './load-profile.js';
 import { didYouMean } from './suggest.js';
+import { lookedFor, referencedFile } from './referenced-file.js';
 
 export interface ModbusContext {
   source: YamlSource;
@@ -59,9 +60,9 @@ export async function resolveModbusDevice(device: Record<string, unknown>, index
   if (typeof ref !== 'string' || ref === '') return { issues };
   let file: string;
   if (isProfilePath(ref)) {
-    file = path.join(ctx.shownDir, ref);
+    file = referencedFile(ref, ctx.shownDir);
     if (!existsSync(file)) {
-      at('profile', `profile file ${ref} not found (looked for ${file}); a profile path is relative to the manifest`);
+      at('profile', `profile file ${ref} not found (${lookedFor(ref, file)})`);
       return { issues };
     }
   } else {

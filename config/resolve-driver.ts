@@ -1,11 +1,12 @@
 // Finding the DriverFactory a device's `driver:` names: a built-in kind, or a vendor's module path
-// (`./vendor/acme-radar.js`) relative to the manifest, loaded with dynamic import.
+// (`./vendor/acme-radar.js`, relative to the manifest's folder, or absolute), loaded with dynamic import.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinDrivers } from '../drivers/builtin.js';
 import type { DriverFactory } from '../drivers/sdk/types.js';
 import { didYouMean } from './suggest.js';
+import { lookedFor, referencedFile } from './referenced-file.js';
 
 export type DriverResolution = { factory: DriverFactory<any> } | { problem: string };
 
@@ -29,7 +30,7 @@ export function resolveDriver(driver: string, manifestDir: string): Promise<Driv
       problem: `unknown driver '${driver}' (built-in: ${known.join(', ')}; a vendor driver is a module path such as ./vendor/acme-radar.js)${didYouMean(driver, known)}`,
     });
   }
-  const file = path.resolve(manifestDir, driver);
+  const file = path.resolve(referencedFile(driver, manifestDir));
   let loading = vendorModules.get(file);
   if (!loading) {
     loading = loadVendorDriver(driver, file);
@@ -39,7 +40,7 @@ export function resolveDriver(driver: string, manifestDir: string): Promise<Driv
 }
 
 async function loadVendorDriver(driver: string, file: string): Promise<DriverResolution> {
-  if (!existsSync(file)) return { problem: `driver module ${driver} not found (looked for ${file})` };
+  if (!existsSync(file)) return { problem: `driver module ${driver} not found (${lookedFor(driver, file)})` };
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(file).href)) as { default?: unknown };
