@@ -1,6 +1,6 @@
 // Profiles and vendor drivers a manifest names by path: absolute as given, relative from the
 // manifest's folder, whatever the working directory is.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ const cases = fileURLToPath(new URL('../cases/config/', import.meta.url));
 const vendorDriver = path.join(cases, 'vendor-driver', 'vendor', 'acme-radar.mjs');
 const profileText = 'name: acme-level\nmetrics:\n  - { name: level, table: input, address: 0, type: float32, unit: m }\n';
 
-function scratch(t: Tap.Test): string {
+function scratch(t: Test): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'polegate-paths-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
