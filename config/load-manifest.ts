@@ -11,6 +11,7 @@ import { checkSchema } from './check-schema.js';
 import { deviceSchema, driverOptions } from './device-schema.js';
 import { manifestIssues, type DeviceMetrics } from './manifest-checks.js';
 import { resolveModbusDevice } from './modbus-device.js';
+import { resolveSerialLineDevice } from './serial-line-device.js';
 import { resolveDriver } from './resolve-driver.js';
 import { loadYaml } from './load-yaml.js';
 import { isEntry, type Entry, type LoadOptions, type YamlSource } from './yaml-source.js';
@@ -25,7 +26,7 @@ export async function loadManifest(file: string, opts: LoadOptions = {}): Promis
     manifest: source.value as Manifest,
     devices,
     configHash: createHash('sha256').update(source.interpolatedText).digest('hex'),
-    units: unitTable(devices.flatMap((d) => d.profile?.metrics.map((m) => m.unit ?? '') ?? [])),
+    units: unitTable(devices.flatMap((d) => [...(d.profile?.metrics ?? []), ...(d.lineProfile?.metrics ?? [])].map((m) => m.unit ?? ''))),
   };
 }
 
@@ -57,6 +58,15 @@ async function devicesAndChecks(file: string, source: YamlSource, env: NodeJS.Pr
         loaded.profile = modbus.profile;
         options.profile = modbus.profile;
         if (typeof device.id === 'string') metrics.set(device.id, modbus.profile.metrics.map((m) => m.name));
+      }
+    }
+    if (resolved.factory === builtinDrivers['serial-line']) {
+      const line = await resolveSerialLineDevice(device, index, { source, shownDir: path.dirname(file), busIds, env });
+      issues.push(...line.issues);
+      if (line.profile) {
+        loaded.lineProfile = line.profile;
+        options.profile = line.profile;
+        if (typeof device.id === 'string') metrics.set(device.id, line.profile.metrics.map((m) => m.name));
       }
     }
     devices.push(loaded);

@@ -1,20 +1,53 @@
-// Loading a Modbus device profile: the schema, then what the schema cannot say (types that fit
-// their table, byte orders that fit their width, register ranges that do not overlap, units).
+// Loading a device profile: a Modbus profile (the default kind) or a serial-line one (`kind:
+// serial-line`, checked in line-profile-checks.ts). For Modbus, what the schema cannot say: types that
+// fit their table, byte orders that fit their width, register ranges that do not overlap, units.
 import { Value } from '@sinclair/typebox/value';
-import type { ConfigIssue } from './errors.js';
-import { Profile, ProfileMetric, type RegisterTable } from './profile-schema.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { Profile, ProfileMetric, SerialLineProfile, type RegisterTable } from './profile-schema.js';
+import { lineProfileIssues } from './line-profile-checks.js';
 import { loadYaml } from './load-yaml.js';
-import type { LoadOptions, YamlSource } from './yaml-source.js';
+import { readYamlSource, type LoadOptions, type YamlSource } from './yaml-source.js';
 import { registerWidth, valueBits, valueTypeOf } from './register-width.js';
 import { checkUnit } from './units.js';
 
+/** A profile of either kind, as loaded. */
+export type AnyProfile = Profile | SerialLineProfile;
+
+const isLineProfile = (value: unknown): boolean => (value as { kind?: unknown } | null)?.kind === 'serial-line';
+
 /**
- * Reads and checks a profile; throws ConfigError with every issue, each in this file's lines.
- * Metrics come back with `type` filled in (bool on coil/discrete, uint16 on registers by default).
+ * Reads and checks a profile of either kind; throws ConfigError with every issue, each in this
+ * file's lines. Modbus metrics come back with `type` filled in (bool on coil/discrete, uint16 on
+ * registers by default).
  */
-export async function loadProfile(file: string, opts: LoadOptions = {}): Promise<Profile> {
-  const profile = (await loadYaml(file, 'profile', Profile, opts.env, profileIssues)).value as Profile;
+export async function loadAnyProfile(file: string, opts: LoadOptions = {}): Promise<AnyProfile> {
+  const source = await loadYaml(file, 'profile', (value) => (isLineProfile(value) ? SerialLineProfile : Profile), opts.env, (source) =>
+    isLineProfile(source.value) ? lineProfileIssues(source) : profileIssues(source),
+  );
+  const profile = source.value as AnyProfile;
+  if (profile.kind === 'serial-line') return profile;
   return { ...profile, metrics: profile.metrics.map((m) => ({ ...m, type: valueTypeOf(m) })) };
+}
+
+/** Loads a profile that must be of `kind`; one of the other kind is refused at its `kind:` line. */
+async function loadProfileOf<K extends 'modbus' | 'serial-line'>(file: string, kind: K, opts: LoadOptions): Promise<K extends 'modbus' ? Profile : SerialLineProfile> {
+  const profile = await loadAnyProfile(file, opts);
+  const found = profile.kind ?? 'modbus';
+  if (found !== kind) {
+    const source = await readYamlSource(file, 'profile', opts.env);
+    throw new ConfigError([source.issueAt(['kind'], `this is a ${found} profile; a ${kind} device needs a ${kind} profile${kind === 'modbus' ? ' (no kind:, or kind: modbus)' : ' (kind: serial-line)'}`)]);
+  }
+  return profile as K extends 'modbus' ? Profile : SerialLineProfile;
+}
+
+/** Reads and checks a Modbus profile (see loadAnyProfile). */
+export function loadProfile(file: string, opts: LoadOptions = {}): Promise<Profile> {
+  return loadProfileOf(file, 'modbus', opts);
+}
+
+/** Reads and checks a serial-line profile (see loadAnyProfile). */
+export function loadLineProfile(file: string, opts: LoadOptions = {}): Promise<SerialLineProfile> {
+  return loadProfileOf(file, 'serial-line', opts);
 }
 
 const BIT_TABLES = new Set(['coil', 'discrete']);

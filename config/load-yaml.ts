@@ -10,13 +10,14 @@ import { readYamlSource, type YamlSource } from './yaml-source.js';
 export async function loadYaml(
   file: string,
   what: string,
-  schema: TSchema,
+  /** The schema, or how to pick it from the document (a profile's `kind:`). */
+  schema: TSchema | ((value: unknown) => TSchema),
   env: NodeJS.ProcessEnv | undefined,
   checks: (source: YamlSource) => ConfigIssue[] | Promise<ConfigIssue[]>,
 ): Promise<YamlSource> {
   const source = await readYamlSource(file, what, env);
   if (source.syntaxIssues.length > 0) throw new ConfigError(sortIssues(source.syntaxIssues, file));
-  const issues = [...source.referenceIssues, ...checkSchema(schema, source.value, source), ...(await checks(source))];
+  const issues = [...source.referenceIssues, ...checkSchema(typeof schema === 'function' ? schema(source.value) : schema, source.value, source), ...(await checks(source))];
   if (issues.length > 0) throw new ConfigError(sortIssues(issues, file));
   return source;
 }

@@ -1,6 +1,6 @@
 // What loading a manifest yields: the validated manifest plus everything resolved from it.
 import type { Manifest, DeviceConfig } from './manifest-schema.js';
-import type { Profile } from './profile-schema.js';
+import type { Profile, SerialLineProfile } from './profile-schema.js';
 import type { UnitTable } from './units.js';
 import type { DriverRuntime } from '../drivers/sdk/types.js';
 
@@ -11,6 +11,8 @@ export interface LoadedDevice {
   options: Record<string, unknown>;
   /** For Modbus devices: the resolved profile. */
   profile?: Profile;
+  /** For serial-line devices: the resolved profile. */
+  lineProfile?: SerialLineProfile;
 }
 
 export interface LoadedManifest {

@@ -1,13 +1,10 @@
 // What a Modbus device entry refers to: its bus (or TCP host) and its profile, resolved.
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { ConfigError, PolegateError, type ConfigIssue } from './errors.js';
+import type { ConfigIssue } from './errors.js';
 import type { Profile } from './profile-schema.js';
 import type { YamlSource } from './yaml-source.js';
-import { builtinProfileNames, builtinProfilePath } from '../drivers/builtin.js';
 import { loadProfile } from './load-profile.js';
 import { didYouMean } from './suggest.js';
-import { lookedFor, referencedFile } from './referenced-file.js';
+import { resolveProfile } from './resolve-profile.js';
 
 export interface ModbusContext {
   source: YamlSource;
@@ -24,16 +21,6 @@ function sharedLink(device: Record<string, unknown>): string | undefined {
   if (typeof device.bus === 'string') return `bus ${device.bus}`;
   if (device.framing === 'rtu-over-tcp' && typeof device.host === 'string') return `serial server ${device.host}:${typeof device.port === 'number' ? device.port : 502}`;
   return undefined;
-}
-
-/** A profile reference names a file when it looks like a path; otherwise a built-in profile. */
-function isProfilePath(ref: string): boolean {
-  return ref.includes('/') || ref.includes('\\') || /\.ya?ml$/.test(ref);
-}
-
-function shownBuiltin(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith('..') ? file : relative;
 }
 
 export async function resolveModbusDevice(device: Record<string, unknown>, index: number, ctx: ModbusContext): Promise<{ profile?: Profile; issues: ConfigIssue[] }> {
@@ -58,33 +45,6 @@ export async function resolveModbusDevice(device: Record<string, unknown>, index
 
   const ref = device.profile;
   if (typeof ref !== 'string' || ref === '') return { issues };
-  let file: string;
-  if (isProfilePath(ref)) {
-    file = referencedFile(ref, ctx.shownDir);
-    if (!existsSync(file)) {
-      at('profile', `profile file ${ref} not found (${lookedFor(ref, file)})`);
-      return { issues };
-    }
-  } else {
-    const builtin = builtinProfilePath(ref);
-    if (builtin === undefined) {
-      const names = builtinProfileNames();
-      at('profile', `unknown profile '${ref}' (built-in: ${names.join(', ')}; a vendor profile is a file path such as ./profiles/level.yaml)${didYouMean(ref, names)}`);
-      return { issues };
-    }
-    file = shownBuiltin(builtin);
-  }
-  try {
-    return { profile: await loadProfile(file, { env: ctx.env }), issues };
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      at('profile', `profile ${ref} is invalid (see ${err.issues.length === 1 ? 'the problem' : `the ${err.issues.length} problems`} in ${file})`);
-      return { issues: [...issues, ...err.issues] };
-    }
-    if (err instanceof PolegateError) {
-      at('profile', err.message);
-      return { issues };
-    }
-    throw err;
-  }
+  const resolved = await resolveProfile(ref, ctx.shownDir, loadProfile, { env: ctx.env }, (message) => at('profile', message));
+  return { ...(resolved.profile ? { profile: resolved.profile } : {}), issues: [...issues, ...resolved.issues] };
 }

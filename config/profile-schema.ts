@@ -1,4 +1,5 @@
-// The Modbus device profile: a device described with no code (DESIGN.md, "A device profile").
+// Device profiles: a device described with no code. A Modbus profile maps registers to metrics; a
+// serial-line profile (`kind: serial-line`) maps the named groups of one regex over an ASCII line.
 import { Type, type Static } from '@sinclair/typebox';
 
 export const REGISTER_TABLES = ['holding', 'input', 'coil', 'discrete'] as const;
@@ -21,6 +22,7 @@ export const ProfileMetric = Type.Object({
 }, { additionalProperties: false });
 
 export const Profile = Type.Object({
+  kind: Type.Optional(Type.Literal('modbus', { description: 'modbus (the default) or serial-line.' })),
   name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }),
   manufacturer: Type.Optional(Type.String()),
   model: Type.Optional(Type.String()),
@@ -30,7 +32,33 @@ export const Profile = Type.Object({
   metrics: Type.Array(ProfileMetric, { minItems: 1 }),
 }, { additionalProperties: false, $id: 'https://polegate.dev/schema/profile.json', title: 'polegate Modbus device profile' });
 
+export const LINE_VALUE_TYPES = ['float', 'int', 'bool', 'string'] as const;
+
+export const LineMetric = Type.Object({
+  name: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Metric name: the named group of line: that holds its value (lower case, digits, _).' }),
+  type: Type.Union(LINE_VALUE_TYPES.map((t) => Type.Literal(t)), { description: 'float, int, bool (1/0, true/false, on/off, yes/no) or string.' }),
+  unit: Type.Optional(Type.String({ description: 'UCUM code (m, Cel, kPa, m/s, …) or a field unit: %LEL, ppm, %vol, %RH.' })),
+  scale: Type.Optional(Type.Number({ description: 'Engineering value = parsed value × scale + offset (float and int).' })),
+  offset: Type.Optional(Type.Number()),
+}, { additionalProperties: false });
+
+export const SerialLineProfile = Type.Object({
+  kind: Type.Literal('serial-line'),
+  name: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' }),
+  manufacturer: Type.Optional(Type.String()),
+  model: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  request: Type.Optional(Type.String({ minLength: 1, description: 'Sent each poll, e.g. "MEAS?\\r\\n"; omitted: the instrument streams lines and the latest is the poll\'s value.' })),
+  terminator: Type.Optional(Type.String({ minLength: 1, maxLength: 4, description: 'What ends a line; "\\r\\n" by default.' })),
+  line: Type.String({ minLength: 1, description: 'One regular expression (JavaScript syntax) with a named group per metric: (?<level>-?[0-9.]+).' }),
+  maxLineBytes: Type.Optional(Type.Integer({ minimum: 8, maximum: 65536, description: 'Longest line accepted, 1024 bytes by default; longer is garbage.' })),
+  metrics: Type.Array(LineMetric, { minItems: 1 }),
+}, { additionalProperties: false, $id: 'https://polegate.dev/schema/serial-line-profile.json', title: 'polegate serial-line device profile' });
+
 export type ProfileMetric = Static<typeof ProfileMetric>;
+export type LineMetric = Static<typeof LineMetric>;
+export type SerialLineProfile = Static<typeof SerialLineProfile>;
+export type LineValueType = (typeof LINE_VALUE_TYPES)[number];
 export type Profile = Static<typeof Profile>;
 export type RegisterTable = (typeof REGISTER_TABLES)[number];
 export type ValueType = (typeof VALUE_TYPES)[number];

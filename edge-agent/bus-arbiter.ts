@@ -3,7 +3,8 @@
 // turns (round robin, FIFO within a device); each transaction has its device's timeout and retries;
 // the line rests for the inter-frame gap between frames; a device may queue only a few transactions.
 // A lost link fails what is queued at once (devices go offline by the scheduler's count), is
-// reported `down`, reopened with backoff, and reported `up`; polling resumes by itself.
+// reported `down`, reopened with backoff, and reported `up`; polling resumes by itself. Bytes that
+// arrive while no transaction is on the wire go to listeners (streaming instruments), or are dropped.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { PolegateError } from '../config/errors.js';
@@ -81,6 +82,7 @@ export class BusArbiter extends EventEmitter {
   private reopenAttempts = 0;
   private lastError = '';
   private readonly overrun = new Set<string>();
+  private readonly idleListeners = new Set<(bytes: Buffer) => void>();
   private readonly maxPending: number;
   private readonly reopen: { min: number; max: number };
   /** Transactions answered since the start, for benches and the status page. */
@@ -98,7 +100,14 @@ export class BusArbiter extends EventEmitter {
 
   /** The bus as one device sees it: its transactions carry its id, timeout and retries. */
   handle(device: string, timing: DeviceTiming): ByteBus {
-    return { label: this.label, transact: (request, check) => this.transact(device, timing, request, check) };
+    return { label: this.label, transact: (request, check) => this.transact(device, timing, request, check), listen: (onBytes) => this.listen(onBytes) };
+  }
+
+  /** Bytes received while the line is idle go to `onBytes` until the returned function is called. */
+  listen(onBytes: (bytes: Buffer) => void): () => void {
+    this.idleListeners.add(onBytes);
+    if (this.state === 'closed') void this.openLink();
+    return () => this.idleListeners.delete(onBytes);
   }
 
   transact(device: string, timing: DeviceTiming, request: Uint8Array, check: (received: Buffer) => FrameCheck): Promise<Buffer> {
@@ -175,7 +184,16 @@ export class BusArbiter extends EventEmitter {
 
   private onData(bytes: Buffer): void {
     const job = this.active;
-    if (!job) return;
+    if (!job) {
+      for (const listener of this.idleListeners) {
+        try {
+          listener(bytes);
+        } catch (err) {
+          this.opts.log.warn({ bus: this.opts.id, err: (err as Error).message }, 'a listener on this bus failed; the bytes are dropped for it');
+        }
+      }
+      return;
+    }
     this.received = this.received.length ? Buffer.concat([this.received, bytes]) : bytes;
     while (this.received.length > 0) {
       const check = job.check(this.received);

@@ -80,6 +80,12 @@ export interface ByteBus {
    * with a PolegateError whose code is a `BusFailure` after the device's timeout and retries.
    */
   transact(request: Uint8Array, check: (received: Buffer) => FrameCheck): Promise<Buffer>;
+  /**
+   * For instruments that talk unasked (streaming lines): `onBytes` gets every byte received while
+   * no transaction is on the wire, from now until the returned function is called. Opens the link
+   * if it is not open; across a lost and reopened link the listener stays.
+   */
+  listen?(onBytes: (bytes: Buffer) => void): () => void;
 }
 
 /** Shared transports the agent offers a driver (DESIGN.md, "Drivers"). */
