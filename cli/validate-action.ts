@@ -2,7 +2,7 @@
 import { ConfigError, PolegateError, formatIssue } from '../config/errors.js';
 import { detectKind, type ConfigKind } from '../config/detect-kind.js';
 import { loadManifest } from '../config/load-manifest.js';
-import { loadProfile } from '../config/load-profile.js';
+import { loadAnyProfile } from '../config/load-profile.js';
 import { LISTENERS, loadCloudConfig } from '../config/load-cloud-config.js';
 import { readConfigText } from '../config/yaml-source.js';
 import { explainPlan, plural, requestsPerCycle } from './explain-plan.js';
@@ -27,8 +27,10 @@ const CHECKS: Record<ConfigKind, (file: string) => Promise<Checked>> = {
     return { summary: `pole ${manifest.pole.id}, ${plural(devices.length, 'device')}, ${plural(manifest.rules?.length ?? 0, 'rule')}`, plans };
   },
   async profile(file) {
-    const profile = await loadProfile(file);
-    return { summary: `${profile.name}, ${plural(profile.metrics.length, 'metric')}`, plans: ['', ...explainPlan(`profile ${profile.name}`, profile)] };
+    const profile = await loadAnyProfile(file);
+    const summary = `${profile.name}, ${plural(profile.metrics.length, 'metric')}`;
+    if (profile.kind === 'serial-line') return { summary: `serial-line ${summary}, ${profile.request === undefined ? 'streaming' : 'polled'}`, plans: [] };
+    return { summary, plans: ['', ...explainPlan(`profile ${profile.name}`, profile)] };
   },
   async cloud(file) {
     const { config } = await loadCloudConfig(file);

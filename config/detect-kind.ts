@@ -7,7 +7,7 @@ export { CONFIG_KINDS, type ConfigKind } from './config-kinds.js';
 
 const MARKERS: Record<ConfigKind, string[]> = {
   manifest: ['pole', 'devices', 'uplink', 'buses', 'rules'],
-  profile: ['metrics', 'maxRegistersPerRead'],
+  profile: ['metrics', 'maxRegistersPerRead', 'terminator', 'line'],
   cloud: ['store', 'poles', 'mqtt', 'mqtts', 'ws', 'http', 'users', 'cluster', 'topicRoot'],
 };
 

@@ -45,6 +45,6 @@ export async function resolveModbusDevice(device: Record<string, unknown>, index
 
   const ref = device.profile;
   if (typeof ref !== 'string' || ref === '') return { issues };
-  const resolved = await resolveProfile(ref, ctx.shownDir, loadProfile, { env: ctx.env }, (message) => at('profile', message));
+  const resolved = await resolveProfile(ref, 'modbus', ctx.shownDir, loadProfile, { env: ctx.env }, (message) => at('profile', message));
   return { ...(resolved.profile ? { profile: resolved.profile } : {}), issues: [...issues, ...resolved.issues] };
 }

@@ -5,7 +5,7 @@ import { builtinDrivers } from '../drivers/builtin.js';
 import { CloudConfig } from './cloud-schema.js';
 import { deviceSchema } from './device-schema.js';
 import { DeviceCommon, Manifest } from './manifest-schema.js';
-import { Profile } from './profile-schema.js';
+import { Profile, SerialLineProfile } from './profile-schema.js';
 
 const DRAFT = 'http://json-schema.org/draft-07/schema#';
 
@@ -27,6 +27,7 @@ export function publishedSchemas(): Record<string, object> {
   return {
     'manifest.schema.json': withDraft(manifestSchema()),
     'profile.schema.json': withDraft(Profile),
+    'serial-line-profile.schema.json': withDraft(SerialLineProfile),
     'cloud.schema.json': withDraft(CloudConfig),
   };
 }

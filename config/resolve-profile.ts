@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, PolegateError, type ConfigIssue } from './errors.js';
 import type { LoadOptions } from './yaml-source.js';
-import { builtinProfileNames, builtinProfilePath } from '../drivers/builtin.js';
+import { builtinProfileNames, builtinProfilePath, type BuiltinProfileKind } from '../drivers/builtin.js';
 import { didYouMean } from './suggest.js';
 import { lookedFor, referencedFile } from './referenced-file.js';
 
@@ -25,6 +25,7 @@ function shownBuiltin(file: string): string {
  */
 export async function resolveProfile<P>(
   ref: string,
+  kind: BuiltinProfileKind,
   manifestDir: string,
   load: (file: string, opts: LoadOptions) => Promise<P>,
   opts: LoadOptions,
@@ -38,10 +39,10 @@ export async function resolveProfile<P>(
       return { issues: [] };
     }
   } else {
-    const builtin = builtinProfilePath(ref);
+    const builtin = builtinProfilePath(ref, kind);
     if (builtin === undefined) {
-      const names = builtinProfileNames();
-      report(`unknown profile '${ref}' (built-in: ${names.join(', ')}; a vendor profile is a file path such as ./profiles/level.yaml)${didYouMean(ref, names)}`);
+      const names = builtinProfileNames(kind);
+      report(`unknown profile '${ref}' (built-in ${kind} profiles: ${names.join(', ')}; a vendor profile is a file path such as ./profiles/level.yaml)${didYouMean(ref, names)}`);
       return { issues: [] };
     }
     file = shownBuiltin(builtin);

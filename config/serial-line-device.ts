@@ -26,6 +26,6 @@ export async function resolveSerialLineDevice(device: Record<string, unknown>, i
   if (device.port !== undefined && host === undefined) at('port', 'port: is the TCP port of a serial server and needs host:; a serial port goes under buses:');
   const ref = device.profile;
   if (typeof ref !== 'string' || ref === '') return { issues };
-  const resolved = await resolveProfile(ref, ctx.shownDir, loadLineProfile, { env: ctx.env }, (message) => at('profile', message));
+  const resolved = await resolveProfile(ref, 'serial-line', ctx.shownDir, loadLineProfile, { env: ctx.env }, (message) => at('profile', message));
   return { ...(resolved.profile ? { profile: resolved.profile } : {}), issues: [...issues, ...resolved.issues] };
 }

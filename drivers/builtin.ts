@@ -20,12 +20,16 @@ const PROFILES_DIR = [new URL('./profiles/', import.meta.url), new URL('../../dr
   .map((url) => fileURLToPath(url))
   .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('./profiles/', import.meta.url));
 
-/** Names of the built-in Modbus profiles (gas-detector, pressure-transmitter, water-level, …). */
-export function builtinProfileNames(): string[] {
-  return readdirSync(PROFILES_DIR).filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -'.yaml'.length)).sort();
+/** Profiles of each kind: Modbus at the top of drivers/profiles/, the others in a folder named for their kind. */
+export type BuiltinProfileKind = 'modbus' | 'serial-line';
+const profilesDir = (kind: BuiltinProfileKind) => (kind === 'modbus' ? PROFILES_DIR : `${PROFILES_DIR}${kind}/`);
+
+/** Names of the built-in profiles of a kind (Modbus: gas-detector, pressure-transmitter, water-level, …). */
+export function builtinProfileNames(kind: BuiltinProfileKind = 'modbus'): string[] {
+  return readdirSync(profilesDir(kind)).filter((file) => file.endsWith('.yaml')).map((file) => file.slice(0, -'.yaml'.length)).sort();
 }
 
 /** Path of a built-in profile's YAML file, or undefined when there is no such profile. */
-export function builtinProfilePath(name: string): string | undefined {
-  return builtinProfileNames().includes(name) ? `${PROFILES_DIR}${name}.yaml` : undefined;
+export function builtinProfilePath(name: string, kind: BuiltinProfileKind = 'modbus'): string | undefined {
+  return builtinProfileNames(kind).includes(name) ? `${profilesDir(kind)}${name}.yaml` : undefined;
 }

@@ -24,8 +24,8 @@ import { waitFor } from '../../helpers/wait.js';
 
 const skip = await missingService('socat');
 const log = pino({ level: 'silent' });
-const radar = await loadLineProfile(builtinProfilePath('radar-level')!);
-const weather = await loadLineProfile(builtinProfilePath('weather-station')!);
+const radar = await loadLineProfile(builtinProfilePath('radar-level', 'serial-line')!);
+const weather = await loadLineProfile(builtinProfilePath('weather-station', 'serial-line')!);
 const byMetric = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [s.metric, s]));
 const values = (samples: Sample[]) => Object.fromEntries(samples.map((s) => [s.metric, s.value]));
 
