@@ -4,6 +4,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SCENARIO_NAMES, type ScenarioName } from '../fixtures/scenarios.js';
 import { integer } from './options.js';
 import type { SimModbusOptions } from './sim-action.js';
+import { INSTRUMENT_NAMES, type InstrumentName } from '../fixtures/serial-line-instruments.js';
+import type { SimSerialLineOptions } from './sim-serial-line-action.js';
 
 function scenarioName(text: string): ScenarioName {
   if (!(SCENARIO_NAMES as readonly string[]).includes(text)) throw new InvalidArgumentError(`scenario must be one of ${SCENARIO_NAMES.join(', ')}.`);
@@ -21,4 +23,20 @@ export function register(program: Command): void {
     .option('--unit <n>', 'answer only this unit id (default: any)', integer('--unit', 0, 255))
     .option('--scenario <name>', `what the device measures: ${SCENARIO_NAMES.join(' or ')}`, scenarioName, 'quiet')
     .action(async (opts: SimModbusOptions) => (await import('./sim-action.js')).simModbus(opts));
+  sim
+    .command('serial-line')
+    .description('Simulate a line-oriented ASCII instrument on a serial path (a pty end) or a TCP port')
+    .requiredOption('--instrument <name>', `what it is: ${INSTRUMENT_NAMES.join(' or ')}`, (text: string): InstrumentName => {
+      if (!(INSTRUMENT_NAMES as string[]).includes(text)) throw new InvalidArgumentError(`instrument must be one of ${INSTRUMENT_NAMES.join(', ')}.`);
+      return text as InstrumentName;
+    })
+    .option('--path <path>', 'serial port to answer on, e.g. one end of a socat pty pair')
+    .option('--host <host>', 'address to listen on with --port', '127.0.0.1')
+    .option('--port <n>', 'TCP port to listen on, as a serial server (0: any free port)', integer('--port', 0, 65535))
+    .option('--stream-ms <n>', 'write a line every n ms unasked (the weather station streams every 1000 by default)', integer('--stream-ms', 1, 3_600_000))
+    .option('--noise', 'bytes that are no text before each line')
+    .option('--partial', 'each line written in three pieces')
+    .option('--garbage', 'a line that is not the instrument\'s format instead of its line')
+    .option('--foreign', 'another device\'s line before each line')
+    .action(async (opts: SimSerialLineOptions) => (await import('./sim-serial-line-action.js')).simSerialLine(opts));
 }
