@@ -6,6 +6,9 @@
 // and JSON has no NaN: it goes as quality `bad` with a string value that says why (the driver's reason,
 // or `no value`, `NaN`, `Infinity`). A consumer must read `quality` before `value`; a string in a
 // numeric series can never be mistaken for a measurement.
+//
+// A converted value keeps the resolution of the value the driver gave, not the binary noise of the
+// multiplication: 0.35031587 MPa is 350.31587 kPa (not 350.31586999999996), 1013.2 hPa is 101.32 kPa.
 import type { UnitTable } from '../config/units.js';
 import type { BirthPayload } from '../contract/schemas.js';
 import type { DeviceDescription, Sample } from '../drivers/sdk/types.js';
@@ -16,6 +19,31 @@ export type BirthDevice = BirthPayload['devices'][number];
 /** The unit's conversion; undefined for a unit the table lacks, which stays as written. */
 function conversion(units: UnitTable, unit: string) {
   return Object.hasOwn(units, unit) ? units[unit] : undefined;
+}
+
+/** Decimal places of a number in its shortest form (`0.35031587` → 8, `1.5e-7` → 8, `1200` → 0). */
+function decimalsOf(value: number): number {
+  const text = String(Math.abs(value));
+  const e = text.indexOf('e');
+  const mantissa = e < 0 ? text : text.slice(0, e);
+  const dot = mantissa.indexOf('.');
+  const places = dot < 0 ? 0 : mantissa.length - dot - 1;
+  return Math.max(0, places - (e < 0 ? 0 : Number(text.slice(e + 1))));
+}
+
+/**
+ * `value` in the canonical unit, rounded to the source's resolution: its decimals, shifted by the
+ * order of magnitude of the factor (mm → m adds 3, MPa → kPa takes 3), never to coarser than a whole
+ * canonical unit, and never to more than 15 significant digits (past them a double holds noise).
+ */
+export function convertValue(value: number, factor: number, offset: number): number {
+  if (factor === 1 && offset === 0) return value;
+  const converted = value * factor + offset;
+  if (converted === 0 || !Number.isFinite(converted)) return converted;
+  const resolution = decimalsOf(value) - Math.floor(Math.log10(Math.abs(factor)));
+  const significant = 14 - Math.floor(Math.log10(Math.abs(converted)));
+  const places = Math.max(0, Math.min(resolution, significant, 100));
+  return Number(converted.toFixed(places));
 }
 
 function badValue(sample: Sample): string {
@@ -32,7 +60,7 @@ export function normalizeSample(device: string, sample: Sample, units: UnitTable
   }
   if (typeof value !== 'number') return { device, metric, value, unit: target?.canonical ?? sample.unit, ts, quality };
   if (!target) return { device, metric, value, unit: sample.unit, ts, quality: quality === 'good' ? 'uncertain' : quality };
-  return { device, metric, value: value * target.factor + target.offset, unit: target.canonical, ts, quality };
+  return { device, metric, value: convertValue(value, target.factor, target.offset), unit: target.canonical, ts, quality };
 }
 
 export function normalizeSamples(device: string, samples: Sample[], units: UnitTable): NormalizedReading[] {

@@ -63,3 +63,18 @@ t.test('a unit the table lacks is kept as written, at best uncertain', async (t)
   t.same(normalizeSample('d', { metric: 'p', value: 1013, unit: 'hPa', ts: 1, quality: 'good' }, units), { device: 'd', metric: 'p', value: 1013, unit: 'hPa', ts: 1, quality: 'uncertain' });
   t.equal(normalizeSample('d', { metric: 'x', value: 1, unit: 'constructor', ts: 1, quality: 'good' }, units).quality, 'uncertain', 'no inherited keys');
 });
+
+t.test('a converted value keeps the resolution of the source, without binary noise', async (t) => {
+  const value = (v: number, unit: string) => normalizeSample('d', { metric: 'x', value: v, unit, ts: 1, quality: 'good' }, units).value;
+  t.equal(value(0.35031587, 'MPa'), 350.31587, 'not 350.31586999999996');
+  t.equal(normalizeSample('d', { metric: 'x', value: 1013.2, unit: 'hPa', ts: 1, quality: 'good' }, unitTable(['hPa'])).value, 101.32, 'not 101.32000000000001');
+  t.equal(value(3.3, 'bar'), 330);
+  t.equal(value(2500, 'mm'), 2.5);
+  t.equal(value(1, 'mm'), 0.001, 'a whole mm is a thousandth of a metre, not rounded away');
+  t.equal(value(212, '[degF]'), 100, 'not 99.99999999999997');
+  t.equal(value(70.3, '[degF]'), 21.28, 'one decimal of °F is about a twentieth of a degree Celsius: two places');
+  t.equal(value(298.15, 'K'), 25);
+  t.equal(value(1.5e-7, 'MPa'), 0.00015, 'exponent notation counts its decimals');
+  t.equal(value(5, 'MPa'), 5000, 'never coarser than a whole unit');
+  t.equal(value(12.25, 'kPa'), 12.25, 'no conversion, no rounding');
+});
