@@ -2,6 +2,7 @@
 // quantity (DESIGN.md, "Normalizer"). Units are UCUM codes, checked and converted by ucum-lhc;
 // the field's own units for gas and humidity pass through as written.
 import ucum from '@lhncbc/ucum-lhc';
+import { suggestUnit } from './suggest.js';
 
 const utils = ucum.UcumLhcUtils.getInstance();
 
@@ -30,11 +31,23 @@ export type UnitTable = Record<string, UnitConversion>;
 
 const cache = new Map<string, UnitConversion | string>();
 
+/** Valid UCUM codes that a field engineer writes meaning something else: refused with what to write. */
+const MISREAD: Record<string, string> = {
+  C: "'C' is the coulomb (electric charge) in UCUM; for degrees Celsius write 'Cel'",
+  F: "'F' is the farad (capacitance) in UCUM; for degrees Fahrenheit write '[degF]'",
+};
+/** Codes a misspelling is matched against regardless of case, beside the common units. */
+const SUGGESTED = ['hPa', 'mbar', 'L/min', 'm/s', 'deg', 'h', 's'];
+
 function resolve(unit: string): UnitConversion | string {
   if (FIELD_UNITS.has(unit)) return { canonical: unit, factor: 1, offset: 0 };
+  if (Object.hasOwn(MISREAD, unit)) return MISREAD[unit]!;
   const code = ALIASES[unit] ?? unit;
-  const check = utils.validateUnitString(code, true);
+  // The unit library logs to the console on a blank; no UCUM code has one anyway.
+  const check = /\s/.test(code) ? { status: 'invalid', msg: [] as string[] } : utils.validateUnitString(code, true);
   if (check.status !== 'valid') {
+    const meant = suggestUnit(unit, [...COMMON_UNITS, ...SUGGESTED]);
+    if (meant) return `unknown unit '${unit}' — did you mean '${meant}'? (units are UCUM codes such as kPa, m, Cel, m3/h, V, or one of %LEL, ppm, %vol, %RH)`;
     const hint = check.msg.join(' ').replace(/\s+/g, ' ').trim();
     return `unknown unit '${unit}'${hint ? `: ${hint}` : ''} (use a UCUM code such as kPa, m, Cel, m3/h, V, or one of %LEL, ppm, %vol, %RH)`;
   }

@@ -38,6 +38,7 @@ t.test('bad units are refused with a hint', async (t) => {
   t.equal(checkUnit('kPa'), undefined);
   t.match(checkUnit('furlongs'), /unknown unit 'furlongs'/);
   t.match(checkUnit('degC'), /unknown unit/);
+  t.notMatch(checkUnit('furlongs'), /did you mean/, 'no suggestion when nothing is close');
   t.match(checkUnit('nope'), /unknown unit 'nope'/);
   t.notOk('nope' in unitTable(['nope']), 'left out of the table');
 });
@@ -51,4 +52,18 @@ t.test('the unit table: the given units and the common ones, as plain data, with
   t.same(table['%LEL'], { canonical: '%LEL', factor: 1, offset: 0 });
   t.notOk('furlongs' in table);
   t.same(structuredClone(table), table, 'crosses threads unchanged');
+});
+
+t.test('common misspellings get the UCUM code meant', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['degC', 'Cel'], ['deg C', 'Cel'], ['°C', 'Cel'], ['celsius', 'Cel'], ['meters', 'm'], ['metre', 'm'], ['psig', '[psi]'],
+    ['m3/hr', 'm3/h'], ['KPA', 'kPa'], ['Mpa', 'MPa'], ['hpa', 'hPa'], ['%rh', '%RH'], ['volts', 'V'], ['mps', 'm/s'],
+  ];
+  for (const [written, meant] of cases) t.match(checkUnit(written), `unknown unit '${written}' — did you mean '${meant}'?`, written);
+});
+
+t.test('valid UCUM codes that mean something else in the field are refused with what to write', async (t) => {
+  t.equal(checkUnit('C'), "'C' is the coulomb (electric charge) in UCUM; for degrees Celsius write 'Cel'");
+  t.match(checkUnit('F'), /farad .* write '\[degF\]'/);
+  t.equal(checkUnit('Cel'), undefined);
 });
