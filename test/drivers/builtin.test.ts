@@ -53,3 +53,15 @@ t.test('profile arguments: name or path', async (t) => {
   t.equal((await loadProfileArg(builtinProfilePath('water-level')!)).model, 'WL-200');
   await t.rejects(loadProfileArg('gas-detecter'), { exitCode: 2, message: /no built-in profile gas-detecter; built-in profiles are gas-detector, pressure-transmitter, water-level/ });
 });
+
+t.test('built-in serial-line profiles: listed apart from the Modbus ones, valid, and refused by a Modbus device', async (t) => {
+  const { loadLineProfile, loadProfile } = await import('../../config/load-profile.js');
+  t.same(builtinProfileNames('serial-line'), ['radar-level', 'weather-station']);
+  for (const name of builtinProfileNames('serial-line')) {
+    const profile = await loadLineProfile(builtinProfilePath(name, 'serial-line')!);
+    t.equal(profile.name, name, `${name} is named after its file`);
+  }
+  t.equal((await loadLineProfile(builtinProfilePath('radar-level', 'serial-line')!)).request, 'MEAS?\r\n');
+  t.equal((await loadLineProfile(builtinProfilePath('weather-station', 'serial-line')!)).request, undefined, 'the weather station streams');
+  await t.rejects(loadProfile(builtinProfilePath('radar-level', 'serial-line')!), { message: /kind: this is a serial-line profile; a modbus device needs a modbus profile/ });
+});
