@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import type { DriverFactory } from './sdk/types.js';
 import modbus from './modbus/index.js';
 import { ModbusOptions } from './modbus/options.js';
+import opcua from './opcua/index.js';
+import { OpcuaOptions } from './opcua/options.js';
 
 export const builtinDrivers: Record<string, DriverFactory<any>> = {
   [modbus.kind]: { ...modbus, optionsSchema: ModbusOptions },
+  [opcua.kind]: { ...opcua, optionsSchema: OpcuaOptions },
 };
 
 // The YAML files are not compiled: from source they sit beside this file, from dist/drivers they

@@ -101,7 +101,7 @@ export class EdgeAgent extends EventEmitter {
         const id = device.config.id;
         const timeoutMs = Number(device.options.timeoutMs ?? 1000);
         const transport = this.buses.forDevice(id, device.config.bus, { timeoutMs, retries: Number(device.options.retries ?? 0) });
-        const context = { deviceId: id, log: this.log.child({ device: id }), clock: this.clock, timeoutMs, transport };
+        const context = { deviceId: id, log: this.log.child({ device: id }), clock: this.clock, timeoutMs, transport, stateDir: dirname(outboxPath(loaded)) };
         this.slots.set(id, new DeviceSlot(
           () => device.factory.create(device.options, context),
           (event) => this.onDriverEvent(id, event),
