@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SCENARIO_NAMES, type ScenarioName } from '../fixtures/scenarios.js';
 import { integer } from './options.js';
 import type { SimModbusOptions } from './sim-action.js';
+import type { SimOpcuaOptions } from './sim-opcua-action.js';
 
 function scenarioName(text: string): ScenarioName {
   if (!(SCENARIO_NAMES as readonly string[]).includes(text)) throw new InvalidArgumentError(`scenario must be one of ${SCENARIO_NAMES.join(', ')}.`);
@@ -21,4 +22,12 @@ export function register(program: Command): void {
     .option('--unit <n>', 'answer only this unit id (default: any)', integer('--unit', 0, 255))
     .option('--scenario <name>', `what the device measures: ${SCENARIO_NAMES.join(' or ')}`, scenarioName, 'quiet')
     .action(async (opts: SimModbusOptions) => (await import('./sim-action.js')).simModbus(opts));
+  sim
+    .command('opcua')
+    .description('Simulate an OPC UA server (a pump station: Pump1.Flow, Pump1.Pressure, …, Tags.Tag01-20) on node-opcua')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'TCP port (0: any free port)', integer('--port', 0, 65535), 4840)
+    .option('--password <secret>', 'accept user ops with this password (anonymous is always accepted)')
+    .option('--pki <dir>', 'folder for the server\'s certificates (default: a fresh temporary folder)')
+    .action(async (opts: SimOpcuaOptions) => (await import('./sim-opcua-action.js')).simOpcua(opts));
 }
