@@ -6,6 +6,7 @@ import { register as registerCloud } from './cloud.js';
 import { register as registerSim } from './sim.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerScan } from './scan.js';
+import { register as registerDriver } from './driver-test.js';
 
 export function registerCommands(program: Command): void {
   registerEdge(program);
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerSim(program);
   registerDemo(program);
   registerScan(program);
+  registerDriver(program);
 }

@@ -6,6 +6,7 @@ import { integer } from './options.js';
 import type { SimModbusOptions } from './sim-action.js';
 import { INSTRUMENT_NAMES, type InstrumentName } from '../fixtures/serial-line-instruments.js';
 import type { SimSerialLineOptions } from './sim-serial-line-action.js';
+import type { SimOpcuaOptions } from './sim-opcua-action.js';
 
 function scenarioName(text: string): ScenarioName {
   if (!(SCENARIO_NAMES as readonly string[]).includes(text)) throw new InvalidArgumentError(`scenario must be one of ${SCENARIO_NAMES.join(', ')}.`);
@@ -39,4 +40,12 @@ export function register(program: Command): void {
     .option('--garbage', 'a line that is not the instrument\'s format instead of its line')
     .option('--foreign', 'another device\'s line before each line')
     .action(async (opts: SimSerialLineOptions) => (await import('./sim-serial-line-action.js')).simSerialLine(opts));
+  sim
+    .command('opcua')
+    .description('Simulate an OPC UA server (a pump station: Pump1.Flow, Pump1.Pressure, …, Tags.Tag01-20) on node-opcua')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'TCP port (0: any free port)', integer('--port', 0, 65535), 4840)
+    .option('--password <secret>', 'accept user ops with this password (anonymous is always accepted)')
+    .option('--pki <dir>', 'folder for the server\'s certificates (default: a fresh temporary folder)')
+    .action(async (opts: SimOpcuaOptions) => (await import('./sim-opcua-action.js')).simOpcua(opts));
 }

@@ -6,9 +6,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, PolegateError } from './errors.js';
 import { loadManifest } from './load-manifest.js';
 import type { ManifestData, WorkerReply } from './load-manifest-in-worker.js';
-import { isDriverPath } from './resolve-driver.js';
+import { builtinDrivers } from '../drivers/builtin.js';
+import { isDriverPath, packageDriverFile } from './resolve-driver.js';
 
 const { file, env } = workerData as { file: string; env: NodeJS.ProcessEnv };
+
+function driverRef(driver: string, manifestDir: string): ManifestData['devices'][number]['driver'] {
+  if (isDriverPath(driver)) return { module: path.resolve(manifestDir, driver) };
+  if (Object.hasOwn(builtinDrivers, driver)) return { builtin: driver };
+  return { module: packageDriverFile(driver, manifestDir)! };
+}
 
 async function answer(): Promise<WorkerReply> {
   try {
@@ -18,7 +25,7 @@ async function answer(): Promise<WorkerReply> {
       devices: loaded.devices.map(({ factory: _runtime, ...device }) => ({
         ...device,
         // Functions do not cross threads: the main thread finds the driver again by this reference.
-        driver: isDriverPath(device.config.driver) ? { module: path.resolve(path.dirname(loaded.file), device.config.driver) } : { builtin: device.config.driver },
+        driver: driverRef(device.config.driver, path.dirname(loaded.file)),
       })),
     };
     return { loaded: data };

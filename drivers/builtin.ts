@@ -8,10 +8,13 @@ import modbus from './modbus/index.js';
 import { ModbusOptions } from './modbus/options.js';
 import serialLine from './serial-line/index.js';
 import { SerialLineOptions } from './serial-line/options.js';
+import opcua from './opcua/index.js';
+import { OpcuaOptions } from './opcua/options.js';
 
 export const builtinDrivers: Record<string, DriverFactory<any>> = {
   [modbus.kind]: { ...modbus, optionsSchema: ModbusOptions },
   [serialLine.kind]: { ...serialLine, optionsSchema: SerialLineOptions },
+  [opcua.kind]: { ...opcua, optionsSchema: OpcuaOptions },
 };
 
 // The YAML files are not compiled: from source they sit beside this file, from dist/drivers they

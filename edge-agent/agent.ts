@@ -10,6 +10,7 @@ import { DEFAULT_TOPIC_ROOT } from '../contract/topics.js';
 import type { Clock, DriverEvent, Sample } from '../drivers/sdk/types.js';
 import { BusTransports } from './bus-transports.js';
 import { DeviceSlot } from './device-slot.js';
+import { DriverFaults } from './driver-faults.js';
 import { describeForBirth, normalizeSamples } from './normalizer.js';
 import { MemoryHold } from './memory-hold.js';
 import { Outbox, type Alarm, type OutboxEvent } from './outbox.js';
@@ -62,6 +63,8 @@ export class EdgeAgent extends EventEmitter {
   private readonly log: pino.Logger;
   private readonly clock: Clock;
   private readonly slots = new Map<string, DeviceSlot>();
+  /** Pins what a driver throws outside a call on its device (driver-faults.ts). */
+  private readonly faults: DriverFaults;
   /** Serial buses and serial servers, shared by the devices on them. */
   private readonly buses: BusTransports;
   private readonly outbox: Outbox;
@@ -91,18 +94,20 @@ export class EdgeAgent extends EventEmitter {
     this.reportFilter = new ReportFilter(manifest.report);
     const maxBytes = manifest.buffer?.maxBytes;
     this.buses = new BusTransports(manifest.buses ?? [], { clock: this.clock, log: this.log.child({ part: 'bus' }), onEvent: (event) => this.appendEvent(event) });
+    this.faults = new DriverFaults(this.log.child({ part: 'drivers' }), (id, err) => this.onDriverFault(id, err));
     this.outbox = Outbox.open(outboxPath(loaded), { now: () => this.clock.now(), ...(maxBytes === undefined ? {} : { maxBytes: parseSize(maxBytes) }) });
     try {
       for (const device of loaded.devices) {
         const id = device.config.id;
         const timeoutMs = Number(device.options.timeoutMs ?? 1000);
         const transport = this.buses.forDevice(id, device.config.bus, { timeoutMs, retries: Number(device.options.retries ?? 0) });
-        const context = { deviceId: id, log: this.log.child({ device: id }), clock: this.clock, timeoutMs, transport };
+        const context = { deviceId: id, log: this.log.child({ device: id }), clock: this.clock, timeoutMs, transport, stateDir: dirname(outboxPath(loaded)) };
         this.slots.set(id, new DeviceSlot(
           () => device.factory.create(device.options, context),
           (event) => this.onDriverEvent(id, event),
           // A device became known after the birth went out: announce it again (the birth is retained).
           () => this.uplink.republishBirth(),
+          { asDevice: (fn) => this.faults.asDevice(id, fn), asAgent: (fn) => this.faults.asAgent(fn) },
         ));
       }
       const uplink = manifest.uplink;
@@ -149,6 +154,7 @@ export class EdgeAgent extends EventEmitter {
   start(): void {
     const { stream, nextSeq, pending } = this.outbox.stats();
     this.log.info({ pole: this.loaded.manifest.pole.id, stream, nextSeq, pending, devices: this.slots.size }, 'edge agent starting');
+    this.faults.start();
     this.uplink.start();
     this.scheduler.start();
   }
@@ -281,6 +287,12 @@ export class EdgeAgent extends EventEmitter {
     this.appendEvent({ ...event });
   }
 
+  /** The driver is dropped and created again at the device's next poll, which also counts the failure. */
+  private onDriverFault(device: string, err: Error): void {
+    this.slots.get(device)?.discard();
+    this.scheduler.fault(device, err);
+  }
+
   private onDriverEvent(device: string, event: DriverEvent): void {
     this.appendEvent({ ...event, device });
   }
@@ -301,6 +313,7 @@ export class EdgeAgent extends EventEmitter {
       await this.uplink.close(this.flushMs);
       clearInterval(this.checkpointTimer);
       this.outbox.close();
+      this.faults.stop();
       this.log.info('edge agent stopped');
     })();
     return this.closed;

@@ -1,26 +1,40 @@
 // A device's driver as the scheduler sees it. Creating a driver can fail as opening one can (a vendor
 // module that throws, a bus that is not there yet); both are retried like a failed poll instead of
 // stopping the agent, so creation is deferred to the first open() and repeated until it succeeds.
+// Every call into the driver runs in the device's scope (driver-faults.ts), and every call back from
+// it (events, first open) in the agent's: a fault in what the driver starts is pinned on the device.
 import type { DeviceDescription, Driver, DriverEvent, Sample } from '../drivers/sdk/types.js';
+
+/** Where driver code runs: as the device's, or (for its calls back) as the agent's. */
+export interface DeviceScope {
+  asDevice<T>(fn: () => T): T;
+  asAgent<T>(fn: () => T): T;
+}
 
 export class DeviceSlot implements Driver {
   private driver: Driver | undefined;
-  private opened = false;
+  private subscribed: Driver | undefined;
+  private announced = false;
 
   constructor(
     private readonly create: () => Driver,
     private readonly onEvent: (event: DriverEvent) => void,
     /** Called after the first successful open (its description is now known for birth). */
     private readonly onFirstOpen: () => void,
+    private readonly scope: DeviceScope,
   ) {}
 
   async open(): Promise<void> {
-    const driver = (this.driver ??= this.create());
-    await driver.open();
-    if (this.opened) return;
-    this.opened = true;
-    driver.subscribe?.(this.onEvent);
-    this.onFirstOpen();
+    const { scope } = this;
+    const driver = (this.driver ??= scope.asDevice(this.create));
+    await scope.asDevice(() => driver.open());
+    if (this.subscribed !== driver) {
+      this.subscribed = driver;
+      scope.asDevice(() => driver.subscribe?.((event) => scope.asAgent(() => this.onEvent(event))));
+    }
+    if (this.announced) return;
+    this.announced = true;
+    scope.asAgent(this.onFirstOpen);
   }
 
   /** The driver, once the first open() created it: commands reach its write() through this. */
@@ -29,14 +43,27 @@ export class DeviceSlot implements Driver {
   }
 
   describe(): DeviceDescription {
-    return this.driver?.describe() ?? { metrics: [] };
+    const driver = this.driver;
+    return driver ? this.scope.asDevice(() => driver.describe()) : { metrics: [] };
   }
 
   read(): Promise<Sample[]> {
-    return this.driver!.read();
+    const driver = this.driver!;
+    return this.scope.asDevice(() => driver.read());
+  }
+
+  /**
+   * After a fault outside a call: the driver is closed (whatever that still can) and dropped, and the
+   * next open creates a new one, as after a failed create.
+   */
+  discard(): void {
+    const driver = this.driver;
+    this.driver = undefined;
+    if (driver) this.scope.asDevice(async () => driver.close()).catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    await this.driver?.close();
+    const driver = this.driver;
+    if (driver) await this.scope.asDevice(() => driver.close());
   }
 }

@@ -120,6 +120,16 @@ export class Scheduler {
     return this.anchor + Math.ceil((loop.started! + pollMs / 2 - this.anchor) / pollMs) * pollMs;
   }
 
+  /**
+   * A device's driver failed outside any call (a throw in its timer, a promise it left rejected;
+   * driver-faults.ts): that counts as a failed poll, and the driver is opened again at its next poll.
+   */
+  fault(device: string, err: Error): void {
+    const loop = this.loopOf(device);
+    loop.opened = false;
+    this.failed(loop, err);
+  }
+
   private isDown(loop: DeviceLoop): boolean {
     return loop.failures >= this.offlineAfter;
   }

@@ -1,12 +1,21 @@
 // The built-in `modbus` driver over Modbus TCP, RTU on a shared serial bus, or RTU tunnelled over TCP:
 // the profile decides what is read (read-plan.ts) and how registers become values
-// (decode-registers.ts); this file picks the link, runs the plan, and turns link failures into one
+// (the SDK's decode-registers.ts); this file picks the link, runs the plan, and turns link failures into one
 // clear error and refusals and malformed answers into bad samples.
-import type { Driver, DriverContext, DriverRuntime, MetricInfo, ReadingValue, Sample } from '../sdk/types.js';
-import type { ProfileMetric } from '../../config/profile-schema.js';
-import { PolegateError } from '../../config/errors.js';
+import {
+  decodeRegisters,
+  encodeValue,
+  layoutOf,
+  PolegateError,
+  type Driver,
+  type DriverContext,
+  type DriverRuntime,
+  type MetricInfo,
+  type ProfileMetric,
+  type ReadingValue,
+  type Sample,
+} from '../sdk/index.js';
 import type { ModbusDriverOptions } from './options.js';
-import { decodeRegisters, encodeValue, layoutOf } from './decode-registers.js';
 import { planProfile, type ReadRequest } from './read-plan.js';
 import { ModbusException, type ModbusClient } from './modbus-client.js';
 import { RtuClient } from './rtu-client.js';

@@ -6,8 +6,7 @@
 // itself rather than through modbus-serial, whose client loads every transport it supports
 // (serialport's native binding, UDP, telnet) into each pole's memory.
 import type net from 'node:net';
-import { PolegateError } from '../../config/errors.js';
-import { connectTcp } from '../sdk/connect-tcp.js';
+import { connectTcp, PolegateError } from '../sdk/index.js';
 import { ModbusException } from './modbus-client.js';
 import { parseAnswer } from './pdu.js';
 import { PduClient } from './pdu-client.js';

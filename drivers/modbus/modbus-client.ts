@@ -1,7 +1,7 @@
 // What the driver needs from a link to one unit, whatever carries it (Modbus TCP, RTU on a shared
 // serial bus, RTU tunnelled over TCP), and the one error that means "the unit refused", not "the
 // link failed".
-import type { RegisterTable } from '../../config/profile-schema.js';
+import type { RegisterTable } from '../sdk/index.js';
 
 const EXCEPTION_NAMES: Record<number, string> = {
   1: 'illegal function',

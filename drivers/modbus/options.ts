@@ -1,6 +1,6 @@
 // Device options of the built-in `modbus` driver, beside the common keys (id, driver, pollMs).
 import { Type, type Static } from '@sinclair/typebox';
-import type { Profile } from '../../config/profile-schema.js';
+import type { Profile } from '../sdk/index.js';
 
 export const ModbusOptions = Type.Object({
   unitId: Type.Integer({ minimum: 0, maximum: 255, description: 'Modbus unit (slave) id; 1-247 on a serial bus.' }),

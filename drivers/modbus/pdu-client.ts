@@ -1,7 +1,7 @@
 // The part of a ModbusClient that is the same over every framing: requests become PDUs (pdu.ts),
 // and each link (MBAP over TCP, RTU on a bus) only carries a PDU to the unit and brings back the
 // words of the answer.
-import type { RegisterTable } from '../../config/profile-schema.js';
+import type { RegisterTable } from '../sdk/index.js';
 import type { ModbusClient } from './modbus-client.js';
 import { readRequest, writeCoilRequest, writeRegistersRequest } from './pdu.js';
 

@@ -1,7 +1,7 @@
 // Modbus PDUs (function code + data), the part of a frame that is the same over every transport:
 // requests the driver sends, how it reads the answers, and how a simulated unit answers them.
 // Pure; framing (RTU's unit id and CRC) is rtu-frame.ts's job.
-import type { RegisterTable } from '../../config/profile-schema.js';
+import type { RegisterTable } from '../sdk/index.js';
 import { ModbusException } from './modbus-client.js';
 
 const READ_FUNCTION: Record<RegisterTable, number> = { coil: 1, discrete: 2, holding: 3, input: 4 };

@@ -1,7 +1,6 @@
 // Which read requests one poll makes: the profile's metrics grouped per table, adjacent (or near)
 // addresses coalesced into one request, no request longer than the device accepts. Pure.
-import type { Profile, ProfileMetric, RegisterTable } from '../../config/profile-schema.js';
-import { isBitTable, layoutOf, type Layout } from './decode-registers.js';
+import { isBitTable, layoutOf, type Layout, type Profile, type ProfileMetric, type RegisterTable } from '../sdk/index.js';
 
 /** The Modbus protocol's own ceilings: 125 registers (FC3/FC4) or 2000 bits (FC1/FC2) per request. */
 export const MAX_REGISTERS_PER_READ = 125;

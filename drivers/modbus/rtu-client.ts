@@ -1,6 +1,6 @@
 // One Modbus RTU unit on a shared ByteBus (a serial bus, or a serial server over TCP): each call is
 // one arbitrated transaction; the bus owns timing, timeouts and retries, this file the frames.
-import type { ByteBus } from '../sdk/types.js';
+import type { ByteBus } from '../sdk/index.js';
 import { parseAnswer } from './pdu.js';
 import { PduClient } from './pdu-client.js';
 import { answerCheck, pduOf, rtuFrame } from './rtu-frame.js';

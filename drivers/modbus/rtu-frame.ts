@@ -1,25 +1,8 @@
 // Modbus RTU framing: unit id + PDU + CRC-16 (little-endian). Pure. RTU has no length field, so a
 // reader must know how long the frame it waits for is, and must find it among whatever else is on
 // the line: answers of other units (stale, late), line noise, a unit that answers with the wrong id.
-import type { FrameCheck } from '../sdk/types.js';
+import { crc16, type FrameCheck } from '../sdk/index.js';
 import { answerLength } from './pdu.js';
-
-const CRC_TABLE = (() => {
-  const table = new Uint16Array(256);
-  for (let n = 0; n < 256; n++) {
-    let crc = n;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xa001 : crc >>> 1;
-    table[n] = crc;
-  }
-  return table;
-})();
-
-/** CRC-16/MODBUS of `bytes[0, length)`. */
-export function crc16(bytes: Uint8Array, length = bytes.length): number {
-  let crc = 0xffff;
-  for (let i = 0; i < length; i++) crc = (crc >>> 8) ^ CRC_TABLE[(crc ^ bytes[i]) & 0xff];
-  return crc;
-}
 
 /** unit + pdu + CRC. */
 export function rtuFrame(unitId: number, pdu: Uint8Array): Buffer {

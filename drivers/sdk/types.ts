@@ -104,6 +104,11 @@ export interface DriverContext {
   timeoutMs: number;
   /** Shared buses, when the driver runs inside the agent; a driver that needs one and finds none says so. */
   transport?: DriverTransport;
+  /**
+   * A folder of the pole's state (beside its outbox) where a driver may keep files of its own, such
+   * as certificates; present inside the agent and the conformance kit.
+   */
+  stateDir?: string;
 }
 
 export interface Driver {

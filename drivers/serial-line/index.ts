@@ -3,10 +3,7 @@
 // serial server over TCP, both the agent's arbitrated ByteBus. With a `request:` each poll is one
 // transaction (request out, the first matching line back); without one the instrument streams, the
 // driver listens while the line is idle, and a poll takes the latest complete line.
-import type { ByteBus, Driver, DriverContext, DriverRuntime, MetricInfo, Sample } from '../sdk/types.js';
-import type { LineMetric } from '../../config/profile-schema.js';
-import { PolegateError } from '../../config/errors.js';
-import { LineFramer, lineCheck, lineText } from '../sdk/line-framing.js';
+import { LineFramer, lineCheck, lineText, PolegateError, type ByteBus, type Driver, type DriverContext, type DriverRuntime, type LineMetric, type MetricInfo, type Sample } from '../sdk/index.js';
 import { DEFAULT_SERVER_PORT, type SerialLineDriverOptions } from './options.js';
 import { lineParser, type LineParser } from './parse-line.js';
 

@@ -1,6 +1,6 @@
 // Device options of the built-in `serial-line` driver, beside the common keys (id, driver, pollMs).
 import { Type, type Static } from '@sinclair/typebox';
-import type { SerialLineProfile } from '../../config/profile-schema.js';
+import type { SerialLineProfile } from '../sdk/index.js';
 
 export const SerialLineOptions = Type.Object({
   profile: Type.String({ minLength: 1, description: 'Built-in serial-line profile (radar-level, weather-station) or a path to a profile YAML with kind: serial-line.' }),

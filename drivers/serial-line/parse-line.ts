@@ -2,9 +2,7 @@
 // group's text becomes its metric's value by type (float, int, bool, string), then scale and offset.
 // A line that does not match makes every metric bad with that reason; a group that does not parse
 // makes its own metric bad.
-import type { LineMetric, SerialLineProfile } from '../../config/profile-schema.js';
-import type { ReadingValue, Sample } from '../sdk/types.js';
-import { quoteLine } from '../sdk/line-framing.js';
+import { quoteLine, type LineMetric, type ReadingValue, type Sample, type SerialLineProfile } from '../sdk/index.js';
 
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const INT = /^[+-]?\d+$/;

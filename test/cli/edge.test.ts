@@ -87,7 +87,8 @@ t.test('bin/polegate runs the agent itself (exec, no launcher) with its memory s
   await waitFor('the agent to start', () => out.includes('edge agent starting'), 20_000);
   const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
   t.match(cmdline[0]!, /node$/, 'the spawned process is node itself: the shell exec-ed it');
-  t.ok(cmdline.includes('--lite-mode'), 'V8 without its optimizing compilers');
+  t.ok(cmdline.includes('--no-opt') && cmdline.includes('--no-sparkplug'), 'V8 without its optimizing compilers');
+  t.notOk(cmdline.includes('--lite-mode') || cmdline.includes('--no-expose-wasm'), 'but with WebAssembly, which fetch() needs');
   t.notMatch(out + err, /Warning: disabling flag/, 'and without V8 warning about it');
   t.ok(cmdline.includes('--max-semi-space-size=1'), 'small young generation');
   // A pole without a serial bus never loads serialport, nor modbus-serial (which would load it).

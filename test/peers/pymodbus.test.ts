@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { Profile } from '../../config/profile-schema.js';
 import type { DriverContext, ReadingValue, Sample } from '../../drivers/sdk/types.js';
 import modbus from '../../drivers/modbus/index.js';
-import { encodeValue } from '../../drivers/modbus/decode-registers.js';
+import { encodeValue } from '../../drivers/sdk/decode-registers.js';
 import { BusArbiter } from '../../edge-agent/bus-arbiter.js';
 import { interFrameGapMs, openSerialLink } from '../../edge-agent/serial-link.js';
 import { EVERY_TYPE_VALUES, loadEveryTypeProfile } from '../helpers/every-type.js';

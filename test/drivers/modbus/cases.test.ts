@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import modbusSerial from 'modbus-serial';
 import type { Profile, RegisterTable } from '../../../config/profile-schema.js';
 import { planReads } from '../../../drivers/modbus/read-plan.js';
-import { decodeRegisters } from '../../../drivers/modbus/decode-registers.js';
+import { decodeRegisters } from '../../../drivers/sdk/decode-registers.js';
 import modbus from '../../../drivers/modbus/index.js';
 import { loadProfile } from '../../../config/load-profile.js';
 

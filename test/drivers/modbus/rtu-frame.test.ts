@@ -1,7 +1,8 @@
 // RTU framing and PDUs, pure: CRC, finding the answer among noise and other units' frames, and the
 // requests and answers the driver and the simulator exchange.
 import t from 'tap';
-import { answerCheck, crc16, pduOf, requestCheck, rtuFrame } from '../../../drivers/modbus/rtu-frame.js';
+import { crc16 } from '../../../drivers/sdk/index.js';
+import { answerCheck, pduOf, requestCheck, rtuFrame } from '../../../drivers/modbus/rtu-frame.js';
 import { parseAnswer, readRequest, serveRequest, writeCoilRequest, writeRegistersRequest, type RegisterAccess } from '../../../drivers/modbus/pdu.js';
 import { ModbusException } from '../../../drivers/modbus/modbus-client.js';
 

@@ -3,7 +3,7 @@
 // big-endian order, one DataView read for the type, one scale step (raw × scale + offset).
 import type { ProfileMetric, ValueType, ByteOrder } from '../../config/profile-schema.js';
 import { registerWidth, valueTypeOf } from '../../config/register-width.js';
-import type { Quality, ReadingValue } from '../sdk/types.js';
+import type { Quality, ReadingValue } from './types.js';
 
 export type Decoded =
   | { value: ReadingValue; quality: Exclude<Quality, 'bad'>; reason?: string }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { ProfileMetric, ValueType, ByteOrder } from '../../../config/profile-schema.js';
-import { decodeRegisters, encodeValue, layoutOf } from '../../../drivers/modbus/decode-registers.js';
+import { decodeRegisters, encodeValue, layoutOf } from '../../../drivers/sdk/decode-registers.js';
 
 const m = (fields: Partial<ProfileMetric>): ProfileMetric => ({ name: 'x', table: 'holding', address: 0, ...fields });
 
