@@ -1,26 +1,34 @@
 // How readings and poles look as table rows, shared by every store: quality and value-type codes,
 // values encoded for a column, the queries both SQL dialects run unchanged, and rows turned back
-// into the API's views. Pure functions.
+// into the API's views. Pure functions. Each stored value keeps its own type (number, boolean or
+// string): a series whose readings change type reads back every value as it was sent.
 import type { BirthPayload, Quality, ReadingValue } from '../../contract/schemas.js';
 import type { DeviceView, PoleDetail, PoleSummary, StoredDeadLetter } from './store.js';
 
 export const QUALITIES: Quality[] = ['good', 'uncertain', 'bad'];
 export const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
 const VTYPES = ['number', 'boolean', 'string'] as const;
-/** A series' value type: 0 number, 1 boolean, 2 string. */
+/** The type of a series' latest value (the metric's type in the pole view): 0 number, 1 boolean, 2 string. */
 export type VType = 0 | 1 | 2;
 
 export function vtypeOf(value: ReadingValue): VType {
   return typeof value === 'number' ? 0 : typeof value === 'boolean' ? 1 : 2;
 }
 
-/** Booleans are stored as 0 / 1; the series' vtype turns them back. */
-export function encodeValue(value: ReadingValue): number | string {
-  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+const TRUE = Buffer.from([1]);
+const FALSE = Buffer.from([0]);
+
+/**
+ * A value for a SQLite `ANY` column of a STRICT table, which keeps each value's storage class:
+ * numbers are REAL, strings TEXT, and booleans, which SQLite has no class for, a one-byte BLOB
+ * (the only class left, so the type is in the value itself and a row needs no type column).
+ */
+export function encodeValue(value: ReadingValue): number | string | Buffer {
+  return typeof value === 'boolean' ? (value ? TRUE : FALSE) : value;
 }
 
-export function decodeValue(value: unknown, vtype: number): ReadingValue {
-  return vtype === 1 ? value === 1 : (value as number | string);
+export function decodeValue(value: unknown): ReadingValue {
+  return Buffer.isBuffer(value) ? value[0] === 1 : (value as number | string);
 }
 
 /** Pole rows with the count of their raised alarms (append WHERE / ORDER BY). */
@@ -101,7 +109,7 @@ export function poleDetail(row: PoleRow, devices: DeviceRow[], series: SeriesRow
     if (!device) views.set(s.device, (device = { id: s.device, driver: null, model: null, metrics: [] }));
     let metric = device.metrics.find((m) => m.name === s.metric);
     if (!metric) device.metrics.push((metric = { name: s.metric, unit: s.unit, type: VTYPES[s.vtype], latest: null }));
-    if (s.ts !== null) metric.latest = { ts: s.ts, value: decodeValue(s.value, s.vtype), quality: QUALITIES[s.quality!]! };
+    if (s.ts !== null) metric.latest = { ts: s.ts, value: decodeValue(s.value), quality: QUALITIES[s.quality!]! };
   }
   const birth = row.birth === null ? null : (JSON.parse(row.birth) as NonNullable<PoleDetail['birth']>);
   return {

@@ -12,8 +12,46 @@ import { claimSeqs, type SeqRange } from './seq-ranges.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
-/** Bumped when the layout changes; a file of another version is refused, not misread. */
-const LAYOUT_VERSION = 1;
+/** Bumped when the layout changes; a file of a newer version is refused, not misread. */
+const LAYOUT_VERSION = 2;
+
+// The tables holding reading values. STRICT, so that their ANY columns keep each value as given:
+// in a plain table ANY means NUMERIC affinity, which turns the string "042" into the number 42.
+// Layout 1 had them plain, with booleans as 0 / 1 read back by the series' last type.
+const VALUE_TABLES = `
+CREATE TABLE IF NOT EXISTS readings (
+  series_id INTEGER NOT NULL, ts INTEGER NOT NULL, stream_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  value ANY, quality INTEGER NOT NULL, PRIMARY KEY (series_id, ts, stream_id, seq)) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS latest (
+  series_id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, value ANY, quality INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS alarms (
+  stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL,
+  rule TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
+  value ANY, threshold REAL, ts INTEGER NOT NULL, snapshot TEXT, PRIMARY KEY (stream_id, seq)) STRICT, WITHOUT ROWID;
+`;
+
+/**
+ * Layout 1 → 2: the value tables rebuilt STRICT. A layout-1 value's own type was not kept, so each
+ * is converted as layout 1 read it back, by its series' type: what the API showed stays the same.
+ */
+const MIGRATE_1_TO_2 = `
+ALTER TABLE readings RENAME TO readings_v1;
+ALTER TABLE latest RENAME TO latest_v1;
+ALTER TABLE alarms RENAME TO alarms_v1;
+${VALUE_TABLES}
+INSERT INTO readings SELECT r.series_id, r.ts, r.stream_id, r.seq, ${typedValue('r')}, r.quality
+  FROM readings_v1 r JOIN series s ON s.id = r.series_id;
+INSERT INTO latest SELECT l.series_id, l.ts, ${typedValue('l')}, l.quality FROM latest_v1 l JOIN series s ON s.id = l.series_id;
+INSERT INTO alarms SELECT * FROM alarms_v1;
+DROP TABLE readings_v1;
+DROP TABLE latest_v1;
+DROP TABLE alarms_v1;
+`;
+
+/** A layout-1 value of table alias `t` in the layout-2 encoding, by its series' (alias s) type. */
+function typedValue(t: string): string {
+  return `CASE s.vtype WHEN 1 THEN CASE WHEN ${t}.value = 1 THEN x'01' ELSE x'00' END WHEN 2 THEN CAST(${t}.value AS TEXT) ELSE ${t}.value END`;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS poles (
@@ -29,16 +67,7 @@ CREATE TABLE IF NOT EXISTS seq_ranges (
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, pole_id INTEGER NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL,
   unit TEXT NOT NULL, vtype INTEGER NOT NULL, UNIQUE (pole_id, device, metric));
-CREATE TABLE IF NOT EXISTS readings (
-  series_id INTEGER NOT NULL, ts INTEGER NOT NULL, stream_id INTEGER NOT NULL, seq INTEGER NOT NULL,
-  value ANY, quality INTEGER NOT NULL, PRIMARY KEY (series_id, ts, stream_id, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS latest (
-  series_id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, value ANY, quality INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS alarms (
-  stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL,
-  rule TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
-  value ANY, threshold REAL, ts INTEGER NOT NULL, snapshot TEXT, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alarm_state (
+${VALUE_TABLES}CREATE TABLE IF NOT EXISTS alarm_state (
   pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL, ts INTEGER NOT NULL,
   PRIMARY KEY (pole_id, alarm_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -80,7 +109,9 @@ function openDatabase(path: string): Database.Database {
   db.pragma('wal_autocheckpoint = 16384');
   const version = db.pragma('user_version', { simple: true }) as number;
   const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'readings'").get() as { n: number }).n === 0;
-  if (version !== LAYOUT_VERSION && !empty) {
+  if (version === 1 && !empty) {
+    db.transaction(() => db.exec(MIGRATE_1_TO_2))();
+  } else if (version !== LAYOUT_VERSION && !empty) {
     db.close();
     throw new Error(`it was written by another polegate version (layout ${version}, this one reads ${LAYOUT_VERSION}); move it away to start a new store`);
   }
@@ -218,8 +249,8 @@ export class SqliteStore implements Store {
   }
 
   /** Inserts rows of READING_COLUMNS values, ROWS_PER_INSERT to a statement (cached per size). */
-  private insertReadings(groups: (number | string)[][]): void {
-    const values: (number | string)[] = [];
+  private insertReadings(groups: (number | string | Buffer)[][]): void {
+    const values: (number | string | Buffer)[] = [];
     const insert = () => {
       const rows = values.length / READING_COLUMNS;
       let statement = this.insertStatements.get(rows);
@@ -257,10 +288,10 @@ export class SqliteStore implements Store {
     for (const state of batch.states) sql.updateState.run(state.state, state.ts, state.bootId, pole(state.pole));
 
     const telemetryDuplicates = batch.telemetry.map(() => 0);
-    const latest = new Map<number, { ts: number; raw: number | string; quality: number }>();
+    const latest = new Map<number, { ts: number; raw: number | string | Buffer; quality: number }>();
     // Fresh readings grouped by series: inserted series by series, they land on a few adjacent
     // pages of the (series, ts) B-tree instead of hopping across it.
-    const bySeries = new Map<number, (number | string)[]>();
+    const bySeries = new Map<number, (number | string | Buffer)[]>();
     batch.telemetry.forEach((payload, index) => {
       const poleId = pole(payload.pole);
       const stream = this.streamId(poleId, payload.stream);
@@ -332,7 +363,7 @@ export class SqliteStore implements Store {
     const series = poleId === undefined ? undefined : this.seriesByPole.get(poleId)?.get(query.device)?.get(query.metric);
     if (!series) return undefined;
     const rows = this.sql.points.all(series.id, query.from, query.to, query.limit) as { ts: number; value: unknown; quality: number }[];
-    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.value, series.vtype), quality: QUALITIES[r.quality]! }));
+    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.value), quality: QUALITIES[r.quality]! }));
   }
 
   async deadLetters(limit: number): Promise<StoredDeadLetter[]> {
