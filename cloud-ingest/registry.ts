@@ -44,11 +44,14 @@ export async function addPole(file: string, id: string): Promise<string> {
 /**
  * The registry as the broker sees it: re-read whenever the file's mtime or size changes, checked
  * on each lookup (a stat per connect), so a pole added while the cloud runs can connect at once.
- * A registry edited into an invalid state keeps the last good one and reports through `onError`.
+ * The first read (at start) throws when the file cannot be used: there is no good one to keep, and
+ * a cloud that refused every pole would look like a network fault. Later, a registry edited into
+ * an invalid state keeps the last good one and reports through `onError`.
  */
 export class PoleRegistryView {
   private poles = new Map<string, PoleEntry>();
   private version = '';
+  private loaded = false;
 
   constructor(readonly file: string, private readonly onError: (err: Error) => void) {}
 
@@ -71,8 +74,19 @@ export class PoleRegistryView {
     try {
       const registry = await loadPoleRegistry(this.file);
       this.poles = new Map(registry.poles.map((p) => [p.id, p]));
+      this.loaded = true;
     } catch (err) {
+      if (!this.loaded) {
+        this.version = '';
+        throw registryUnusable(this.file, err as Error);
+      }
       this.onError(err as Error);
     }
   }
+}
+
+/** Why the registry cannot be used at start, as one config error (exit 2) naming the file. */
+function registryUnusable(file: string, err: Error): PolegateError {
+  if (err instanceof PolegateError && err.exitCode === 2) return err;
+  return new PolegateError(`cannot read the pole registry ${file}: ${err.message}; check the file (poles: in the cloud config)`, 'REGISTRY_UNREADABLE', 2);
 }

@@ -27,10 +27,13 @@ export async function loadCloudConfig(file: string, opts: LoadOptions = {}): Pro
   return { file: absolute, dir: path.dirname(absolute), config };
 }
 
+/** The largest pole registry read: about 150 bytes a pole, so room for some 200,000 poles. */
+export const MAX_REGISTRY_BYTES = 32 * 1024 * 1024;
+
 /** The registry written by `polegate cloud add-pole`; a file that does not exist yet is an empty registry. */
 export async function loadPoleRegistry(file: string): Promise<PoleRegistry> {
   if (!existsSync(file)) return { poles: [] };
-  return (await loadYaml(file, 'pole registry', PoleRegistry, undefined, (source) => registryIssues(source.value, source))).value as PoleRegistry;
+  return (await loadYaml(file, 'pole registry', PoleRegistry, undefined, (source) => registryIssues(source.value, source), MAX_REGISTRY_BYTES)).value as PoleRegistry;
 }
 
 function cloudIssues(config: unknown, source: YamlSource): ConfigIssue[] {
