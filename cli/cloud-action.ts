@@ -1,18 +1,21 @@
 // What `polegate cloud` runs (cli/cloud.ts registers the commands): the cloud ingest service, and
 // registering poles and platform users.
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { PolegateError } from '../config/errors.js';
-import { loadCloudConfig } from '../config/load-cloud-config.js';
+import { loadCloudConfig, loadPoleRegistry } from '../config/load-cloud-config.js';
 import { startCloud } from '../cloud-ingest/cloud.js';
-import { addPole } from '../cloud-ingest/registry.js';
+import { refuseSharedNames } from '../cloud-ingest/login-names.js';
+import { addPole, type UserNames } from '../cloud-ingest/registry.js';
 import { addUser } from '../cloud-ingest/users.js';
 import { stopSignal } from './run.js';
 
 export async function runCloud(opts: { config?: string }): Promise<void> {
   if (!opts.config) throw new PolegateError('polegate cloud needs --config FILE (see docs/cloud.md for an example cloud.yaml)', 'ARGUMENT_MISSING', 2);
   const { file, dir, config } = await loadCloudConfig(opts.config);
+  const registryFile = resolve(dir, config.poles);
+  refuseSharedNames((await loadPoleRegistry(registryFile)).poles.map((p) => p.id), (config.users ?? []).map((u) => u.username), registryFile, file);
   const log = pino({ name: 'polegate-cloud' });
   const cloud = await startCloud({ config, dir, log, configFile: basename(file) });
   log.info({ ports: cloud.ports }, 'cloud ingest running; Ctrl-C to stop');
@@ -21,10 +24,20 @@ export async function runCloud(opts: { config?: string }): Promise<void> {
   await cloud.close();
 }
 
-export async function runAddPole(id: string, opts: { registry: string }): Promise<void> {
-  const secret = await addPole(opts.registry, id);
+export async function runAddPole(id: string, opts: { registry: string }, command: Command): Promise<void> {
+  // With the cloud config (on add-pole or on cloud), its users' names are refused as pole ids, and
+  // its poles: file is the registry unless --registry names another.
+  const configFile = (command.optsWithGlobals() as { config?: string }).config;
+  let registry = opts.registry;
+  let users: UserNames | undefined;
+  if (configFile) {
+    const { file, dir, config } = await loadCloudConfig(configFile);
+    if (command.getOptionValueSource('registry') === 'default') registry = resolve(dir, config.poles);
+    users = { usernames: (config.users ?? []).map((u) => u.username), configFile: file };
+  }
+  const secret = await addPole(registry, id, users);
   process.stdout.write(
-    `Pole ${id} registered in ${opts.registry}.\n` +
+    `Pole ${id} registered in ${registry}.\n` +
     `Secret (shown once; only its hash is kept): ${secret}\n\n` +
     `In the pole's manifest:\n  uplink:\n    username: ${id}\n    password: \${POLE_SECRET}\n` +
     `and in the pole's environment: POLE_SECRET=${secret}\n`,

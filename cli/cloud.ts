@@ -13,7 +13,8 @@ export function register(program: Command): void {
     .command('add-pole <id>')
     .description('Register a pole and print its secret once (only a hash is kept)')
     .option('--registry <file>', 'pole registry file', 'poles.yaml')
-    .action(async (id: string, opts: { registry: string }) => (await import('./cloud-action.js')).runAddPole(id, opts));
+    .option('--config <file>', "cloud config: refuse its users' names, and use its poles: file as the registry")
+    .action(async (id: string, opts: { registry: string }, command: Command) => (await import('./cloud-action.js')).runAddPole(id, opts, command));
 
   cloud
     .command('add-user <name>')

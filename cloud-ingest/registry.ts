@@ -7,6 +7,7 @@ import { PolegateError } from '../config/errors.js';
 import { loadPoleRegistry } from '../config/load-cloud-config.js';
 import { isPoleId } from '../contract/topics.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { refuseSharedNames } from './login-names.js';
 import { newSecret, hashSecret } from './secrets.js';
 
 export type PoleEntry = PoleRegistry['poles'][number];
@@ -20,11 +21,21 @@ async function readText(file: string): Promise<string | undefined> {
   }
 }
 
-/** Registers a pole: writes the hash of a new secret atomically (mode 0600 for a new file) and returns the secret. */
-export async function addPole(file: string, id: string): Promise<string> {
+/** The platform users a new pole id must not equal, and where they are configured. */
+export interface UserNames {
+  usernames: string[];
+  configFile: string;
+}
+
+/**
+ * Registers a pole: writes the hash of a new secret atomically (mode 0600 for a new file) and
+ * returns the secret. An id that is one of `users`' names is refused: that pole could never log in.
+ */
+export async function addPole(file: string, id: string, users?: UserNames): Promise<string> {
   if (!isPoleId(id)) {
     throw new PolegateError(`"${id}" is not a valid pole id: use 3 to 64 characters of a-z, 0-9 and -, starting with a letter or digit`, 'POLE_ID_INVALID', 2);
   }
+  if (users) refuseSharedNames([id], users.usernames, file, users.configFile);
   const registry = await loadPoleRegistry(file);
   const text = (await readText(file)) ?? 'poles: []\n';
   if (registry.poles.some((p) => p.id === id)) {
