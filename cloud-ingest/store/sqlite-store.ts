@@ -3,11 +3,10 @@
 // reading and /api/series is a range scan. Exactly-once does not need a second, unique index on
 // (stream, seq): each stream's stored seqs are kept as ranges (seq-ranges.ts), read and written
 // in the same transaction as the rows, so a duplicate is found with one lookup per payload.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Reading } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
+import { preparePrivateDatabase } from '../../config/private-files.js';
 import { claimSeqs, type SeqRange } from './seq-ranges.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
@@ -98,7 +97,7 @@ function bySeq(readings: Reading[]): Reading[] {
 }
 
 function openDatabase(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  preparePrivateDatabase(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // WAL + NORMAL: a commit survives a process crash; an OS crash may lose the last commits,
