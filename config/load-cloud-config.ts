@@ -42,6 +42,9 @@ function cloudIssues(config: unknown, source: YamlSource): ConfigIssue[] {
   if (config.mqtt === undefined && config.mqtts === undefined && config.ws === undefined) {
     issues.push(source.issueAt([], 'no MQTT listener: configure at least one of mqtt:, mqtts: or ws:'));
   }
+  if (isEntry(config.mqtts) && config.mqtts.requireClientCert === true && config.mqtts.ca === undefined) {
+    issues.push(source.issueAt(['mqtts', 'requireClientCert'], 'requireClientCert needs mqtts.ca, the CA that signs the poles\' certificates (tls/ca.pem from `polegate cloud issue-cert --ca`)'));
+  }
   const ports = new Map<number, string>();
   for (const name of LISTENERS) {
     const listener = config[name];
