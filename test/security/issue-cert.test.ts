@@ -69,3 +69,17 @@ t.test('bad arguments are one line, exit 2', async (t) => {
   }
   t.notOk(existsSync(join(dir, 'tls', 'Pole_A.pem')));
 });
+
+t.test('a TLS file that cannot be read, or requireClientCert without a CA, stops the start with exit 2', async (t) => {
+  const dir = t.testdir();
+  const missing = join(dir, 'missing.yaml');
+  writeFileSync(missing, 'store: { kind: sqlite, path: ./city.db }\npoles: ./poles.yaml\nmqtts: { host: 127.0.0.1, port: 0, cert: ./tls/x.pem, key: ./tls/x.key }\n');
+  const run = await polegate(['cloud', '--config', missing]);
+  t.equal(run.code, 2);
+  t.equal(run.stderr, `polegate: cannot read mqtts.cert ${join(dir, 'tls', 'x.pem')}: ENOENT; check mqtts.cert in the cloud config\n`);
+  const noCa = join(dir, 'no-ca.yaml');
+  writeFileSync(noCa, 'store: { kind: sqlite, path: ./city.db }\npoles: ./poles.yaml\nmqtts: { port: 0, cert: ./a.pem, key: ./a.key, requireClientCert: true }\n');
+  const invalid = await polegate(['validate', noCa]);
+  t.equal(invalid.code, 2);
+  t.match(invalid.stdout, `${noCa}:3:67: mqtts.requireClientCert: requireClientCert needs mqtts.ca, the CA that signs the poles' certificates`);
+});
