@@ -15,20 +15,19 @@ export function vtypeOf(value: ReadingValue): VType {
   return typeof value === 'number' ? 0 : typeof value === 'boolean' ? 1 : 2;
 }
 
-const TRUE = Buffer.from([1]);
-const FALSE = Buffer.from([0]);
-
 /**
- * A value for a SQLite `ANY` column of a STRICT table, which keeps each value's storage class:
- * numbers are REAL, strings TEXT, and booleans, which SQLite has no class for, a one-byte BLOB
- * (the only class left, so the type is in the value itself and a row needs no type column).
+ * A value for a SQLite `ANY` column of a STRICT table, which keeps each value's storage class as
+ * bound: numbers are bound as REAL (better-sqlite3 binds every JS number as a double, 1 too),
+ * strings as TEXT, and booleans as INTEGER 0 / 1 (a bigint is bound as INTEGER). So the type is in
+ * the value itself and a row needs no type column; reads select `typeof(value) = 'integer'`.
  */
-export function encodeValue(value: ReadingValue): number | string | Buffer {
-  return typeof value === 'boolean' ? (value ? TRUE : FALSE) : value;
+export function encodeValue(value: ReadingValue): number | string | bigint {
+  return typeof value === 'boolean' ? (value ? 1n : 0n) : value;
 }
 
-export function decodeValue(value: unknown): ReadingValue {
-  return Buffer.isBuffer(value) ? value[0] === 1 : (value as number | string);
+/** A value read back from such a column, with whether its storage class is INTEGER. */
+export function decodeValue(value: number | string, isInteger: number): ReadingValue {
+  return isInteger === 1 ? value === 1 : value;
 }
 
 /** Pole rows with the count of their raised alarms (append WHERE / ORDER BY). */
@@ -82,7 +81,8 @@ export interface SeriesRow {
   unit: string;
   vtype: VType;
   ts: number | null;
-  value: unknown;
+  /** Decoded by the store (null when the series has no latest value). */
+  value: ReadingValue | null;
   quality: number | null;
 }
 
@@ -109,7 +109,7 @@ export function poleDetail(row: PoleRow, devices: DeviceRow[], series: SeriesRow
     if (!device) views.set(s.device, (device = { id: s.device, driver: null, model: null, metrics: [] }));
     let metric = device.metrics.find((m) => m.name === s.metric);
     if (!metric) device.metrics.push((metric = { name: s.metric, unit: s.unit, type: VTYPES[s.vtype], latest: null }));
-    if (s.ts !== null) metric.latest = { ts: s.ts, value: decodeValue(s.value), quality: QUALITIES[s.quality!]! };
+    if (s.ts !== null) metric.latest = { ts: s.ts, value: s.value!, quality: QUALITIES[s.quality!]! };
   }
   const birth = row.birth === null ? null : (JSON.parse(row.birth) as NonNullable<PoleDetail['birth']>);
   return {

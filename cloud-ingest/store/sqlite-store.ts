@@ -47,9 +47,9 @@ DROP TABLE latest_v1;
 DROP TABLE alarms_v1;
 `;
 
-/** A layout-1 value of table alias `t` in the layout-2 encoding, by its series' (alias s) type. */
+/** A layout-1 value of table alias `t` in the layout-2 encoding (see encodeValue), by its series' (alias s) type. */
 function typedValue(t: string): string {
-  return `CASE s.vtype WHEN 1 THEN CASE WHEN ${t}.value = 1 THEN x'01' ELSE x'00' END WHEN 2 THEN CAST(${t}.value AS TEXT) ELSE ${t}.value END`;
+  return `CASE s.vtype WHEN 1 THEN CASE WHEN ${t}.value = 1 THEN 1 ELSE 0 END WHEN 2 THEN CAST(${t}.value AS TEXT) ELSE CAST(${t}.value AS REAL) END`;
 }
 
 const SCHEMA = `
@@ -161,9 +161,9 @@ export class SqliteStore implements Store {
       listPoles: db.prepare(`${POLE_SELECT} ORDER BY p.name`),
       getPole: db.prepare(`${POLE_SELECT} WHERE p.name = ?`),
       devices: db.prepare('SELECT id, driver, model, metrics FROM devices WHERE pole_id = ? ORDER BY id'),
-      poleSeries: db.prepare(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.value, l.quality
+      poleSeries: db.prepare(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.value, typeof(l.value) = 'integer' AS is_integer, l.quality
         FROM series s LEFT JOIN latest l ON l.series_id = s.id WHERE s.pole_id = ? ORDER BY s.device, s.metric`),
-      points: db.prepare('SELECT ts, value, quality FROM readings WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?'),
+      points: db.prepare(`SELECT ts, value, typeof(value) = 'integer' AS is_integer, quality FROM readings WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?`),
       deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
       blob: db.prepare('SELECT bytes FROM blobs WHERE sha256 = ?'),
       counts: db.prepare(COUNTS_SELECT),
@@ -248,8 +248,8 @@ export class SqliteStore implements Store {
   }
 
   /** Inserts rows of READING_COLUMNS values, ROWS_PER_INSERT to a statement (cached per size). */
-  private insertReadings(groups: (number | string | Buffer)[][]): void {
-    const values: (number | string | Buffer)[] = [];
+  private insertReadings(groups: (number | string | bigint)[][]): void {
+    const values: (number | string | bigint)[] = [];
     const insert = () => {
       const rows = values.length / READING_COLUMNS;
       let statement = this.insertStatements.get(rows);
@@ -287,10 +287,10 @@ export class SqliteStore implements Store {
     for (const state of batch.states) sql.updateState.run(state.state, state.ts, state.bootId, pole(state.pole));
 
     const telemetryDuplicates = batch.telemetry.map(() => 0);
-    const latest = new Map<number, { ts: number; raw: number | string | Buffer; quality: number }>();
+    const latest = new Map<number, { ts: number; raw: number | string | bigint; quality: number }>();
     // Fresh readings grouped by series: inserted series by series, they land on a few adjacent
     // pages of the (series, ts) B-tree instead of hopping across it.
-    const bySeries = new Map<number, (number | string | Buffer)[]>();
+    const bySeries = new Map<number, (number | string | bigint)[]>();
     batch.telemetry.forEach((payload, index) => {
       const poleId = pole(payload.pole);
       const stream = this.streamId(poleId, payload.stream);
@@ -354,15 +354,17 @@ export class SqliteStore implements Store {
   async getPole(id: string): Promise<PoleDetail | undefined> {
     const row = this.sql.getPole.get(id) as PoleRow | undefined;
     if (!row) return undefined;
-    return poleDetail(row, this.sql.devices.all(row.id) as DeviceRow[], this.sql.poleSeries.all(row.id) as SeriesRow[]);
+    const series = (this.sql.poleSeries.all(row.id) as (Omit<SeriesRow, 'value'> & { value: number | string | null; is_integer: number })[])
+      .map(({ value, is_integer, ...s }) => ({ ...s, value: value === null ? null : decodeValue(value, is_integer) }));
+    return poleDetail(row, this.sql.devices.all(row.id) as DeviceRow[], series);
   }
 
   async series(query: SeriesQuery): Promise<Point[] | undefined> {
     const poleId = this.poleIds.get(query.pole);
     const series = poleId === undefined ? undefined : this.seriesByPole.get(poleId)?.get(query.device)?.get(query.metric);
     if (!series) return undefined;
-    const rows = this.sql.points.all(series.id, query.from, query.to, query.limit) as { ts: number; value: unknown; quality: number }[];
-    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.value), quality: QUALITIES[r.quality]! }));
+    const rows = this.sql.points.all(series.id, query.from, query.to, query.limit) as { ts: number; value: number | string; is_integer: number; quality: number }[];
+    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.value, r.is_integer), quality: QUALITIES[r.quality]! }));
   }
 
   async deadLetters(limit: number): Promise<StoredDeadLetter[]> {
