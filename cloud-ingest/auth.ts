@@ -57,11 +57,14 @@ export class Authenticator {
 
   /** An MQTT client at CONNECT. */
   async client(clientId: string, username: string | undefined, password: Buffer | undefined, conn: unknown): Promise<AuthResult> {
-    const certName = conn instanceof TLSSocket && conn.authorized ? conn.getPeerCertificate().subject?.CN : undefined;
-    if (certName !== undefined && username === undefined) {
+    const cert = clientCertificate(conn);
+    // A pole with a certificate and no password: the certificate names the pole, and the client
+    // id (and a username, if sent) must be that pole's id.
+    if (cert && password === undefined) {
+      if (username !== undefined && username !== clientId) return { ok: false, reason: `a pole's client id must be its pole id (${username})`, badCredentials: false };
       const entry = await this.options.registry.find(clientId);
-      if (entry && (entry.certName ?? entry.id) === certName) return { ok: true, identity: { kind: 'pole', id: entry.id } };
-      return { ok: false, reason: `client certificate CN "${certName}" is not registered for pole ${clientId}`, badCredentials: true };
+      if (entry && certNames(entry, cert)) return { ok: true, identity: { kind: 'pole', id: entry.id } };
+      return { ok: false, reason: `client certificate of "${cert.cn ?? cert.dnsNames[0]}" is not registered for pole ${clientId}`, badCredentials: true };
     }
     if (username === undefined || password === undefined) return { ok: false, reason: 'no username or password', badCredentials: true };
     const secret = password.toString('utf8');
@@ -74,6 +77,30 @@ export class Authenticator {
     if (clientId !== username) return { ok: false, reason: `a pole's client id must be its pole id (${username})`, badCredentials: false };
     if (!entry.secretHash) return { ok: false, reason: 'pole has no secret in the registry (certificate only)', badCredentials: true };
     if (!(await this.verify(secret, entry.secretHash))) return { ok: false, reason: 'wrong secret for pole', badCredentials: true };
+    // A secret and a certificate: both must name this pole (another pole's certificate is refused).
+    if (cert && !certNames(entry, cert)) return { ok: false, reason: `client certificate of "${cert.cn ?? cert.dnsNames[0]}" is not pole ${entry.id}'s`, badCredentials: true };
     return { ok: true, identity: { kind: 'pole', id: entry.id } };
   }
+}
+
+/** The names a client certificate verified by the TLS layer (against mqtts.ca) gives its holder. */
+interface ClientCertificate {
+  cn: string | undefined;
+  dnsNames: string[];
+}
+
+function clientCertificate(conn: unknown): ClientCertificate | undefined {
+  if (!(conn instanceof TLSSocket) || !conn.authorized) return undefined;
+  const peer = conn.getPeerCertificate();
+  if (!peer || Object.keys(peer).length === 0) return undefined;
+  const cn = typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined;
+  // subjectaltname reads "DNS:pole-a, IP Address:10.0.0.5"; quoted entries never hold a pole id.
+  const dnsNames = (peer.subjectaltname ?? '').split(', ').filter((n) => n.startsWith('DNS:')).map((n) => n.slice(4));
+  return { cn, dnsNames };
+}
+
+/** Whether the certificate names this pole: its CN or a DNS SAN is the pole's certName (default its id). */
+function certNames(entry: { id: string; certName?: string }, cert: ClientCertificate): boolean {
+  const name = entry.certName ?? entry.id;
+  return cert.cn === name || cert.dnsNames.includes(name);
 }

@@ -1,13 +1,11 @@
 // The cloud ingest service wired together: store, ingest pipeline, broker with its listeners,
 // and the HTTP API. `polegate cloud` and `polegate demo` start it through `startCloud`.
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import tls from 'node:tls';
 import { pino, type Logger } from 'pino';
 import type { CloudConfig } from '../config/cloud-schema.js';
-import { PolegateError } from '../config/errors.js';
 import { DEFAULT_TOPIC_ROOT } from '../contract/topics.js';
 import { Authenticator } from './auth.js';
 import { createBroker } from './broker.js';
@@ -15,6 +13,7 @@ import { createHttpApi } from './http-api.js';
 import { Ingest } from './ingest.js';
 import { closeServer, listen } from './listen.js';
 import { PoleRegistryView } from './registry.js';
+import { serverTlsOptions } from './server-tls.js';
 import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -46,14 +45,6 @@ export interface Cloud {
 async function openStore(config: CloudConfig, dir: string, configName: string): Promise<Store> {
   if (config.store.kind === 'postgres') return PostgresStore.open(config.store.url, `store.url in ${configName}`);
   return new SqliteStore(resolve(dir, config.store.path));
-}
-
-async function readTlsFile(dir: string, file: string, key: string): Promise<Buffer> {
-  try {
-    return await readFile(resolve(dir, file));
-  } catch (err) {
-    throw new PolegateError(`cannot read ${key} ${resolve(dir, file)}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check mqtts.${key} in the cloud config`, 'TLS_FILE_UNREADABLE', 2);
-  }
 }
 
 export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
@@ -90,17 +81,14 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     }
     if (config.mqtts) {
       const m = config.mqtts;
-      const server = tls.createServer({
-        cert: await readTlsFile(dir, m.cert, 'cert'),
-        key: await readTlsFile(dir, m.key, 'key'),
-        ...(m.ca ? { ca: await readTlsFile(dir, m.ca, 'ca'), requestCert: true, rejectUnauthorized: m.requireClientCert ?? false } : {}),
-      }, broker.handle);
+      const server = tls.createServer(await serverTlsOptions(dir, 'mqtts', m), broker.handle);
       await serve(server, 'mqtts', m.host ?? DEFAULT_HOST, m.port, 'stop the other broker or choose another port');
     }
     if (config.ws) log.warn('ws (MQTT over WebSocket) is not supported yet; the ws key is ignored');
     if (!auth.hasUsers) log.warn('no platform users in the config: the HTTP API is open to anyone who can reach it; add one with `polegate cloud add-user`');
     const http = config.http ?? DEFAULT_HTTP;
-    await serve(createHttpApi({ store, auth, log }), 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
+    const httpTls = config.http?.tls && (await serverTlsOptions(dir, 'http.tls', config.http.tls));
+    await serve(createHttpApi({ store, auth, log, tls: httpTls }), 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
     return { ports, store, events: ingest, close };
   } catch (err) {
     await close();

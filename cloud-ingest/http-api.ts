@@ -1,9 +1,11 @@
 // The HTTP JSON API for the central platform (node:http, no framework). When platform users are
 // configured every /api request needs HTTP Basic with one of them (any role); with none the API
 // is open and the cloud warns at start. /health is always open, for load balancers.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth.js';
+import { createWebServer } from './server-tls.js';
 import type { Store } from './store/store.js';
 
 export const SERIES_LIMIT = { default: 1000, max: 10_000 };
@@ -13,6 +15,8 @@ export interface HttpApiOptions {
   store: Store;
   auth: Authenticator;
   log: Logger;
+  /** Serve HTTPS with these (http.tls in the cloud config): Basic credentials never cross in clear. */
+  tls?: TlsOptions;
 }
 
 class HttpError extends Error {
@@ -99,7 +103,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: HttpApi
 }
 
 export function createHttpApi(options: HttpApiOptions): Server {
-  return createServer((req, res) => {
+  return createWebServer(options.tls, (req, res) => {
     route(req, res, options).catch((err: Error) => {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message });
       options.log.error({ err: err.message, url: req.url }, 'HTTP API request failed');

@@ -7,6 +7,7 @@ import { PolegateError } from '../config/errors.js';
 import { loadPoleRegistry } from '../config/load-cloud-config.js';
 import { isPoleId } from '../contract/topics.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { refuseSharedNames } from './login-names.js';
 import { newSecret, hashSecret } from './secrets.js';
 
 export type PoleEntry = PoleRegistry['poles'][number];
@@ -20,11 +21,21 @@ async function readText(file: string): Promise<string | undefined> {
   }
 }
 
-/** Registers a pole: writes the hash of a new secret atomically (mode 0600 for a new file) and returns the secret. */
-export async function addPole(file: string, id: string): Promise<string> {
+/** The platform users a new pole id must not equal, and where they are configured. */
+export interface UserNames {
+  usernames: string[];
+  configFile: string;
+}
+
+/**
+ * Registers a pole: writes the hash of a new secret atomically (mode 0600 for a new file) and
+ * returns the secret. An id that is one of `users`' names is refused: that pole could never log in.
+ */
+export async function addPole(file: string, id: string, users?: UserNames): Promise<string> {
   if (!isPoleId(id)) {
     throw new PolegateError(`"${id}" is not a valid pole id: use 3 to 64 characters of a-z, 0-9 and -, starting with a letter or digit`, 'POLE_ID_INVALID', 2);
   }
+  if (users) refuseSharedNames([id], users.usernames, file, users.configFile);
   const registry = await loadPoleRegistry(file);
   const text = (await readText(file)) ?? 'poles: []\n';
   if (registry.poles.some((p) => p.id === id)) {
@@ -44,11 +55,14 @@ export async function addPole(file: string, id: string): Promise<string> {
 /**
  * The registry as the broker sees it: re-read whenever the file's mtime or size changes, checked
  * on each lookup (a stat per connect), so a pole added while the cloud runs can connect at once.
- * A registry edited into an invalid state keeps the last good one and reports through `onError`.
+ * The first read (at start) throws when the file cannot be used: there is no good one to keep, and
+ * a cloud that refused every pole would look like a network fault. Later, a registry edited into
+ * an invalid state keeps the last good one and reports through `onError`.
  */
 export class PoleRegistryView {
   private poles = new Map<string, PoleEntry>();
   private version = '';
+  private loaded = false;
 
   constructor(readonly file: string, private readonly onError: (err: Error) => void) {}
 
@@ -71,8 +85,19 @@ export class PoleRegistryView {
     try {
       const registry = await loadPoleRegistry(this.file);
       this.poles = new Map(registry.poles.map((p) => [p.id, p]));
+      this.loaded = true;
     } catch (err) {
+      if (!this.loaded) {
+        this.version = '';
+        throw registryUnusable(this.file, err as Error);
+      }
       this.onError(err as Error);
     }
   }
+}
+
+/** Why the registry cannot be used at start, as one config error (exit 2) naming the file. */
+function registryUnusable(file: string, err: Error): PolegateError {
+  if (err instanceof PolegateError && err.exitCode === 2) return err;
+  return new PolegateError(`cannot read the pole registry ${file}: ${err.message}; check the file (poles: in the cloud config)`, 'REGISTRY_UNREADABLE', 2);
 }

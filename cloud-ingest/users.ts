@@ -7,6 +7,7 @@ import { PolegateError } from '../config/errors.js';
 import { loadCloudConfig, loadPoleRegistry } from '../config/load-cloud-config.js';
 import type { Role } from './acl.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { refuseSharedNames } from './login-names.js';
 import { hashSecret, newSecret } from './secrets.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -22,11 +23,8 @@ export async function addUser(configFile: string, username: string, role: string
   if (config.users?.some((u) => u.username === username)) {
     throw new PolegateError(`user ${username} is already in ${file}; remove its entry first to issue a new password`, 'USER_EXISTS', 2);
   }
-  // MQTT logins are looked up as users first: a user named like a pole would lock that pole out.
-  const registry = await loadPoleRegistry(resolve(dir, config.poles));
-  if (registry.poles.some((p) => p.id === username)) {
-    throw new PolegateError(`"${username}" is the id of a registered pole; choose another username`, 'USERNAME_TAKEN', 2);
-  }
+  const registryFile = resolve(dir, config.poles);
+  refuseSharedNames((await loadPoleRegistry(registryFile)).poles.map((p) => p.id), [username], registryFile, file);
   const password = newSecret();
   const doc = parseDocument(await readFile(file, 'utf8'));
   if (!isSeq(doc.get('users'))) doc.set('users', new YAMLSeq());

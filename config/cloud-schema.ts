@@ -14,7 +14,11 @@ export const CloudConfig = Type.Object({
     requireClientCert: Type.Optional(Type.Boolean()),
   }, { additionalProperties: false })),
   ws: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port }, { additionalProperties: false })),
-  http: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port }, { additionalProperties: false })),
+  http: Type.Optional(Type.Object({
+    host: Type.Optional(Type.String()),
+    port: Port,
+    tls: Type.Optional(Type.Object({ cert: Type.String(), key: Type.String() }, { additionalProperties: false, description: 'Serve the API over HTTPS with this certificate and key (paths relative to this file).' })),
+  }, { additionalProperties: false })),
   store: Type.Union([
     Type.Object({ kind: Type.Literal('sqlite'), path: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
     Type.Object({ kind: Type.Literal('postgres'), url: Type.String({ pattern: '^postgres(ql)?://' }) }, { additionalProperties: false }),

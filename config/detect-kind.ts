@@ -1,5 +1,5 @@
 // Which kind of config file this is, from its top-level keys, for `polegate validate FILE`.
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, parseDocument } from 'yaml';
 import { CONFIG_KINDS, type ConfigKind } from './config-kinds.js';
 import { maskReferences } from './interpolate.js';
 
@@ -13,9 +13,10 @@ const MARKERS: Record<ConfigKind, string[]> = {
 
 /** The kind whose keys the document has most of; undefined when it has none of them. */
 export function detectKind(text: string): ConfigKind | undefined {
-  const value: unknown = parseDocument(maskReferences(text)).toJS();
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const keys = new Set(Object.keys(value));
+  // Only the top-level keys, read from the syntax tree: no alias is expanded here.
+  const contents = parseDocument(maskReferences(text)).contents;
+  if (!isMap(contents)) return undefined;
+  const keys = new Set(contents.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : '')));
   let best: ConfigKind | undefined;
   let bestCount = 0;
   for (const kind of CONFIG_KINDS) {

@@ -27,10 +27,13 @@ export async function loadCloudConfig(file: string, opts: LoadOptions = {}): Pro
   return { file: absolute, dir: path.dirname(absolute), config };
 }
 
+/** The largest pole registry read: about 150 bytes a pole, so room for some 200,000 poles. */
+export const MAX_REGISTRY_BYTES = 32 * 1024 * 1024;
+
 /** The registry written by `polegate cloud add-pole`; a file that does not exist yet is an empty registry. */
 export async function loadPoleRegistry(file: string): Promise<PoleRegistry> {
   if (!existsSync(file)) return { poles: [] };
-  return (await loadYaml(file, 'pole registry', PoleRegistry, undefined, (source) => registryIssues(source.value, source))).value as PoleRegistry;
+  return (await loadYaml(file, 'pole registry', PoleRegistry, undefined, (source) => registryIssues(source.value, source), MAX_REGISTRY_BYTES)).value as PoleRegistry;
 }
 
 function cloudIssues(config: unknown, source: YamlSource): ConfigIssue[] {
@@ -38,6 +41,9 @@ function cloudIssues(config: unknown, source: YamlSource): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (config.mqtt === undefined && config.mqtts === undefined && config.ws === undefined) {
     issues.push(source.issueAt([], 'no MQTT listener: configure at least one of mqtt:, mqtts: or ws:'));
+  }
+  if (isEntry(config.mqtts) && config.mqtts.requireClientCert === true && config.mqtts.ca === undefined) {
+    issues.push(source.issueAt(['mqtts', 'requireClientCert'], 'requireClientCert needs mqtts.ca, the CA that signs the poles\' certificates (tls/ca.pem from `polegate cloud issue-cert --ca`)'));
   }
   const ports = new Map<number, string>();
   for (const name of LISTENERS) {

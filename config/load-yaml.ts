@@ -14,8 +14,9 @@ export async function loadYaml(
   schema: TSchema | ((value: unknown) => TSchema),
   env: NodeJS.ProcessEnv | undefined,
   checks: (source: YamlSource) => ConfigIssue[] | Promise<ConfigIssue[]>,
+  maxBytes?: number,
 ): Promise<YamlSource> {
-  const source = await readYamlSource(file, what, env);
+  const source = await readYamlSource(file, what, env, maxBytes);
   if (source.syntaxIssues.length > 0) throw new ConfigError(sortIssues(source.syntaxIssues, file));
   const issues = [...source.referenceIssues, ...checkSchema(typeof schema === 'function' ? schema(source.value) : schema, source.value, source), ...(await checks(source))];
   if (issues.length > 0) throw new ConfigError(sortIssues(issues, file));

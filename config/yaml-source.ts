@@ -1,7 +1,7 @@
 // A config file read as YAML with every node's position kept, so that any issue found later
 // (schema, cross-field checks) can be reported as file:line:column plus a YAML path.
-import { readFile } from 'node:fs/promises';
-import { parseDocument, LineCounter, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
+import { open } from 'node:fs/promises';
+import { parseDocument, visit, LineCounter, isMap, isSeq, isScalar, isPair, type Document, type Node } from 'yaml';
 import { PolegateError, type ConfigIssue } from './errors.js';
 import { interpolate, maskReferences, unmaskReferences, hasMaskedReference } from './interpolate.js';
 
@@ -46,19 +46,75 @@ export function formatPath(path: YamlPath): string {
   return out;
 }
 
-/** Reads a file as UTF-8; a missing or unreadable file is one clear line (exit 2). */
-export async function readConfigText(file: string, what: string): Promise<string> {
+/**
+ * The largest manifest, profile or cloud config read: a hand-written file is a few KiB, and a
+ * larger one is a mistake (or an attack) that would only cost memory and time to parse.
+ */
+export const MAX_CONFIG_BYTES = 512 * 1024;
+
+/**
+ * How many times a YAML alias (`*name`) may be expanded, weighted by the size of what it names (the
+ * yaml package's maxAliasCount): nested aliases of aliases grow exponentially (an "alias bomb").
+ */
+const MAX_ALIAS_COUNT = 100;
+
+function kib(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}
+
+/** Reads a file as UTF-8; a missing, unreadable or larger-than-`maxBytes` file is one clear line (exit 2). */
+export async function readConfigText(file: string, what: string, maxBytes = MAX_CONFIG_BYTES): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await readFile(file, 'utf8');
+    const handle = await open(file, 'r');
+    try {
+      // The size is checked on the open file, before a byte of it is read.
+      const size = (await handle.stat()).size;
+      if (size > maxBytes) {
+        throw new PolegateError(`${what} ${file} is ${kib(size)}, more than the ${kib(maxBytes)} a ${what} may have; check that this is the right file`, 'CONFIG_TOO_LARGE', 2);
+      }
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
+    if (err instanceof PolegateError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new PolegateError(`cannot read ${what} ${file}: ${reason}; check the path`, 'CONFIG_UNREADABLE', 2);
   }
+  // A file that grew between the stat and the read.
+  if (bytes.length > maxBytes) throw new PolegateError(`${what} ${file} is more than the ${kib(maxBytes)} a ${what} may have; check that this is the right file`, 'CONFIG_TOO_LARGE', 2);
+  // Binary garbage (a truncated copy, the wrong file) would otherwise be reported as pages of YAML errors.
+  const notText = (why: string) => new PolegateError(`${what} ${file} is not a text file (${why}); check that this is the right file`, 'CONFIG_NOT_TEXT', 2);
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw notText(`a NUL byte at byte ${nul}`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw notText('it is not UTF-8');
+  }
 }
 
-export async function readYamlSource(file: string, what: string, env: NodeJS.ProcessEnv = process.env): Promise<YamlSource> {
-  return parseYamlSource(await readConfigText(file, what), file, env);
+export async function readYamlSource(file: string, what: string, env: NodeJS.ProcessEnv = process.env, maxBytes = MAX_CONFIG_BYTES): Promise<YamlSource> {
+  return parseYamlSource(await readConfigText(file, what, maxBytes), file, env);
+}
+
+/** The document as plain data; an issue (at its first alias) instead when its aliases expand too far. */
+function toValue(doc: Document, located: (offset: number, path: YamlPath, message: string) => ConfigIssue): { value?: unknown; issue?: ConfigIssue } {
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (err) {
+    if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
+    let offset = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        offset = node.range?.[0] ?? 0;
+        return visit.BREAK;
+      },
+    });
+    return { issue: located(offset, [], 'YAML aliases (*name) here expand to too much data (an alias bomb?); write the values out, or alias only small nodes') };
+  }
 }
 
 function firstLine(message: string): string {
@@ -78,6 +134,8 @@ export function parseYamlSource(text: string, file: string, env: NodeJS.ProcessE
   const syntaxIssues = doc.errors.map((e) => located(e.pos[0], [], `YAML syntax error: ${firstLine(e.message)}`));
   const referenceIssues: ConfigIssue[] = [];
   if (syntaxIssues.length === 0) expandReferences(doc, masked, env, (offset, path, message) => referenceIssues.push(located(offset, path, message)));
+  const { value, issue } = syntaxIssues.length === 0 ? toValue(doc, located) : {};
+  if (issue) syntaxIssues.push(issue);
 
   const issueAt = (path: YamlPath, message: string, at: 'key' | 'value' = 'value'): ConfigIssue => {
     const node = findNode(doc, path, at);
@@ -87,7 +145,7 @@ export function parseYamlSource(text: string, file: string, env: NodeJS.ProcessE
   return {
     file,
     interpolatedText: interpolate(text, env).value,
-    value: syntaxIssues.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined,
+    value: syntaxIssues.length === 0 ? value : undefined,
     syntaxIssues,
     referenceIssues,
     issueAt,

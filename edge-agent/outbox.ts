@@ -28,11 +28,12 @@
 // a commit runs it only when the bytes appended since the last count could have reached the high mark.
 // A budget lowered below the file's size is met at open: eviction as above, then VACUUM.
 import { randomUUID } from 'node:crypto';
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AlarmPayload, EventPayload } from '../contract/schemas.js';
 import { PolegateError } from '../config/errors.js';
+import { preparePrivateDatabase } from '../config/private-files.js';
 import { DEFAULT_BUFFER_BYTES, planBudget, type BufferBudget } from './budget.js';
 import { GapTally } from './gap.js';
 import type { NormalizedReading } from './reading.js';
@@ -224,7 +225,7 @@ export class Outbox {
   static open(path: string, opts: OutboxOptions = {}): Outbox {
     let db: Database.Database | undefined;
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      preparePrivateDatabase(path);
       db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');

@@ -4,8 +4,9 @@
 // go in as arrays (unnest), and duplicates are dropped by the (stream, seq) primary key with
 // ON CONFLICT DO NOTHING, RETURNING what was kept so that the dropped ones can be counted.
 import pg from 'pg';
+import type { ReadingValue } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
-import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
 const SCHEMA = `
@@ -20,14 +21,14 @@ CREATE TABLE IF NOT EXISTS series (
   unit TEXT NOT NULL, vtype SMALLINT NOT NULL, UNIQUE (pole_id, device, metric));
 CREATE TABLE IF NOT EXISTS readings (
   stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, series_id INTEGER NOT NULL, ts BIGINT NOT NULL,
-  num DOUBLE PRECISION, str TEXT, quality SMALLINT NOT NULL, PRIMARY KEY (stream_id, seq));
+  num DOUBLE PRECISION, str TEXT, bool BOOLEAN, quality SMALLINT NOT NULL, PRIMARY KEY (stream_id, seq));
 CREATE INDEX IF NOT EXISTS readings_by_series ON readings (series_id, ts);
 CREATE TABLE IF NOT EXISTS latest (
-  series_id INTEGER PRIMARY KEY, ts BIGINT NOT NULL, num DOUBLE PRECISION, str TEXT, quality SMALLINT NOT NULL);
+  series_id INTEGER PRIMARY KEY, ts BIGINT NOT NULL, num DOUBLE PRECISION, str TEXT, bool BOOLEAN, quality SMALLINT NOT NULL);
 CREATE TABLE IF NOT EXISTS alarms (
   stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL,
   rule TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
-  num DOUBLE PRECISION, str TEXT, threshold DOUBLE PRECISION, ts BIGINT NOT NULL, snapshot TEXT, PRIMARY KEY (stream_id, seq));
+  num DOUBLE PRECISION, str TEXT, bool BOOLEAN, threshold DOUBLE PRECISION, ts BIGINT NOT NULL, snapshot TEXT, PRIMARY KEY (stream_id, seq));
 CREATE TABLE IF NOT EXISTS alarm_state (
   pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL, ts BIGINT NOT NULL,
   PRIMARY KEY (pole_id, alarm_id));
@@ -41,6 +42,19 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   payload BYTEA NOT NULL, size INTEGER NOT NULL, received_at BIGINT NOT NULL);
 `;
 
+// Each value keeps its own type in one of three columns (num, str, bool; the others null). Tables
+// made before the bool column held booleans as num 0 / 1, read back by the series' last type: they
+// get the column, and those values move to it as they were read back, so the API shows the same.
+const ADD_BOOL_COLUMN = `
+ALTER TABLE readings ADD COLUMN bool BOOLEAN;
+ALTER TABLE latest ADD COLUMN bool BOOLEAN;
+ALTER TABLE alarms ADD COLUMN bool BOOLEAN;
+UPDATE readings r SET bool = (r.num = 1), num = NULL FROM series s WHERE s.id = r.series_id AND s.vtype = 1;
+UPDATE latest l SET bool = (l.num = 1), num = NULL FROM series s WHERE s.id = l.series_id AND s.vtype = 1;
+`;
+const HAS_BOOL_COLUMN = `SELECT count(*) AS n FROM information_schema.columns
+  WHERE table_schema = current_schema() AND table_name = 'readings' AND column_name = 'bool'`;
+
 // A seq is unique per stream across readings, alarms and events: each insert also looks in the
 // other two tables (by their primary keys).
 const NOT_A_READING = 'NOT EXISTS (SELECT 1 FROM readings r WHERE r.stream_id = m.stream_id AND r.seq = m.seq)';
@@ -52,16 +66,16 @@ const SQL = {
   stream: 'INSERT INTO streams (pole_id, name) VALUES ($1, $2) ON CONFLICT (pole_id, name) DO UPDATE SET name = excluded.name RETURNING id',
   series: `INSERT INTO series (pole_id, device, metric, unit, vtype) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (pole_id, device, metric) DO UPDATE SET unit = excluded.unit, vtype = excluded.vtype RETURNING id`,
-  readings: `INSERT INTO readings (stream_id, seq, series_id, ts, num, str, quality)
-    SELECT * FROM unnest($1::int[], $2::bigint[], $3::int[], $4::bigint[], $5::float8[], $6::text[], $7::smallint[]) AS m(stream_id, seq, series_id, ts, num, str, quality)
+  readings: `INSERT INTO readings (stream_id, seq, series_id, ts, num, str, bool, quality)
+    SELECT * FROM unnest($1::int[], $2::bigint[], $3::int[], $4::bigint[], $5::float8[], $6::text[], $7::boolean[], $8::smallint[]) AS m(stream_id, seq, series_id, ts, num, str, bool, quality)
     WHERE ${NOT_AN_ALARM} AND ${NOT_AN_EVENT}
     ON CONFLICT DO NOTHING RETURNING stream_id, seq`,
-  latest: `INSERT INTO latest (series_id, ts, num, str, quality)
-    SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[], $4::text[], $5::smallint[])
-    ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, num = excluded.num, str = excluded.str, quality = excluded.quality WHERE excluded.ts >= latest.ts`,
-  alarm: `INSERT INTO alarms (stream_id, seq, pole_id, alarm_id, rule, device, metric, state, severity, num, str, threshold, ts, snapshot)
+  latest: `INSERT INTO latest (series_id, ts, num, str, bool, quality)
+    SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[], $4::text[], $5::boolean[], $6::smallint[])
+    ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool, quality = excluded.quality WHERE excluded.ts >= latest.ts`,
+  alarm: `INSERT INTO alarms (stream_id, seq, pole_id, alarm_id, rule, device, metric, state, severity, num, str, bool, threshold, ts, snapshot)
     SELECT * FROM (SELECT $1::int AS stream_id, $2::bigint AS seq, $3::int, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
-      $10::float8, $11::text, $12::float8, $13::bigint, $14::text) AS m
+      $10::float8, $11::text, $12::boolean, $13::float8, $14::bigint, $15::text) AS m
     WHERE ${NOT_A_READING} AND ${NOT_AN_EVENT} ON CONFLICT DO NOTHING RETURNING 1`,
   alarmState: `INSERT INTO alarm_state (pole_id, alarm_id, state, severity, ts) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (pole_id, alarm_id) DO UPDATE SET state = excluded.state, severity = excluded.severity, ts = excluded.ts WHERE excluded.ts >= alarm_state.ts`,
@@ -82,9 +96,14 @@ const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** number | string as the (num, str) column pair. */
-function columns(value: number | string): [number | null, string | null] {
-  return typeof value === 'number' ? [value, null] : [null, value];
+/** A value as the (num, str, bool) columns: the one of its type set, the others null. */
+function columns(value: ReadingValue): [number | null, string | null, boolean | null] {
+  return typeof value === 'number' ? [value, null, null] : typeof value === 'string' ? [null, value, null] : [null, null, value];
+}
+
+/** The value of a row's (num, str, bool) columns. */
+function columnValue(row: { num: number | null; str: string | null; bool: boolean | null }): ReadingValue {
+  return row.num ?? row.str ?? row.bool!;
 }
 
 /** host:port of a URL, for messages: never its user or password. */
@@ -123,7 +142,9 @@ export class PostgresStore implements Store {
       try {
         await client.query('BEGIN');
         await client.query("SELECT pg_advisory_xact_lock(hashtext('polegate-schema'))");
+        const existed = (await client.query("SELECT to_regclass('readings') IS NOT NULL AS existed")).rows[0].existed as boolean;
         await client.query(SCHEMA);
+        if (existed && (await client.query(HAS_BOOL_COLUMN)).rows[0].n === 0) await client.query(ADD_BOOL_COLUMN);
         await client.query('COMMIT');
       } finally {
         client.release();
@@ -208,7 +229,7 @@ export class PostgresStore implements Store {
     for (const state of batch.states) await db.query(SQL.state, [state.state, state.ts, state.bootId, await pole(state.pole)]);
 
     // Readings as column arrays; a (stream, seq) seen earlier in this batch is a duplicate at once.
-    const cols = { stream: [] as number[], seq: [] as number[], series: [] as number[], ts: [] as number[], num: [] as (number | null)[], str: [] as (string | null)[], quality: [] as number[] };
+    const cols = { stream: [] as number[], seq: [] as number[], series: [] as number[], ts: [] as number[], num: [] as (number | null)[], str: [] as (string | null)[], bool: [] as (boolean | null)[], quality: [] as number[] };
     const firstIn = new Map<string, number>(); // `${stream} ${seq}` → telemetry index
     const telemetryDuplicates = batch.telemetry.map(() => 0);
     for (const [index, payload] of batch.telemetry.entries()) {
@@ -221,7 +242,7 @@ export class PostgresStore implements Store {
           continue;
         }
         firstIn.set(key, index);
-        const [num, str] = columns(encodeValue(r.value));
+        const [num, str, bool] = columns(r.value);
         cols.stream.push(stream);
         cols.seq.push(r.seq);
         const series = this.seriesId(db, poleId, r.device, r.metric, r.unit, vtypeOf(r.value));
@@ -229,11 +250,12 @@ export class PostgresStore implements Store {
         cols.ts.push(r.ts);
         cols.num.push(num);
         cols.str.push(str);
+        cols.bool.push(bool);
         cols.quality.push(QUALITY_CODE[r.quality]);
       }
     }
     if (cols.seq.length > 0) {
-      const kept = new Set((await db.query(SQL.readings, [cols.stream, cols.seq, cols.series, cols.ts, cols.num, cols.str, cols.quality])).rows.map((r: { stream_id: number; seq: number }) => `${r.stream_id} ${r.seq}`));
+      const kept = new Set((await db.query(SQL.readings, [cols.stream, cols.seq, cols.series, cols.ts, cols.num, cols.str, cols.bool, cols.quality])).rows.map((r: { stream_id: number; seq: number }) => `${r.stream_id} ${r.seq}`));
       const latest = new Map<number, number>(); // series id → row index of its newest kept reading
       for (const [key, index] of firstIn) {
         if (!kept.has(key)) telemetryDuplicates[index]!++;
@@ -244,15 +266,15 @@ export class PostgresStore implements Store {
         if (last === undefined || cols.ts[row]! >= cols.ts[last]!) latest.set(cols.series[row]!, row);
       });
       const rows = [...latest.values()];
-      await db.query(SQL.latest, [rows.map((r) => cols.series[r]), rows.map((r) => cols.ts[r]), rows.map((r) => cols.num[r]), rows.map((r) => cols.str[r]), rows.map((r) => cols.quality[r])]);
+      await db.query(SQL.latest, [rows.map((r) => cols.series[r]), rows.map((r) => cols.ts[r]), rows.map((r) => cols.num[r]), rows.map((r) => cols.str[r]), rows.map((r) => cols.bool[r]), rows.map((r) => cols.quality[r])]);
     }
 
     const alarmDuplicates: boolean[] = [];
     for (const m of batch.alarms) {
       const poleId = await pole(m.pole);
       const a = m.alarm;
-      const [num, str] = columns(encodeValue(a.value));
-      const stored = (await db.query(SQL.alarm, [await this.streamId(db, poleId, m.stream), m.seq, poleId, a.id, a.rule, a.device, a.metric, a.state, a.severity, num, str, a.threshold ?? null, a.ts, a.snapshot ?? null])).rowCount === 1;
+      const [num, str, bool] = columns(a.value);
+      const stored = (await db.query(SQL.alarm, [await this.streamId(db, poleId, m.stream), m.seq, poleId, a.id, a.rule, a.device, a.metric, a.state, a.severity, num, str, bool, a.threshold ?? null, a.ts, a.snapshot ?? null])).rowCount === 1;
       if (stored) await db.query(SQL.alarmState, [poleId, a.id, a.state, a.severity, a.ts]);
       alarmDuplicates.push(!stored);
     }
@@ -276,17 +298,17 @@ export class PostgresStore implements Store {
     const row = (await this.pool.query(`${POLE_SELECT} WHERE p.name = $1`, [id])).rows[0] as PoleRow | undefined;
     if (!row) return undefined;
     const devices = await this.pool.query('SELECT id, driver, model, metrics FROM devices WHERE pole_id = $1 ORDER BY id', [row.id]);
-    const series = await this.pool.query(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.num, l.str, l.quality
+    const series = await this.pool.query(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.num, l.str, l.bool, l.quality
       FROM series s LEFT JOIN latest l ON l.series_id = s.id WHERE s.pole_id = $1 ORDER BY s.device, s.metric`, [row.id]);
-    const seriesRows = series.rows.map(({ num, str, ...s }: Omit<SeriesRow, 'value'> & { num: number | null; str: string | null }) => ({ ...s, value: num ?? str }));
+    const seriesRows = series.rows.map(({ num, str, bool, ...s }: Omit<SeriesRow, 'value'> & { num: number | null; str: string | null; bool: boolean | null }) => ({ ...s, value: columnValue({ num, str, bool }) }));
     return poleDetail(row, devices.rows as DeviceRow[], seriesRows);
   }
 
   async series(query: SeriesQuery): Promise<Point[] | undefined> {
-    const found = (await this.pool.query(`SELECT s.id, s.vtype FROM series s JOIN poles p ON p.id = s.pole_id WHERE p.name = $1 AND s.device = $2 AND s.metric = $3`, [query.pole, query.device, query.metric])).rows[0] as { id: number; vtype: VType } | undefined;
+    const found = (await this.pool.query(`SELECT s.id FROM series s JOIN poles p ON p.id = s.pole_id WHERE p.name = $1 AND s.device = $2 AND s.metric = $3`, [query.pole, query.device, query.metric])).rows[0] as { id: number } | undefined;
     if (!found) return undefined;
-    const rows = (await this.pool.query('SELECT ts, num, str, quality FROM readings WHERE series_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts LIMIT $4', [found.id, query.from, query.to, query.limit])).rows as { ts: number; num: number | null; str: string | null; quality: number }[];
-    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.num ?? r.str, found.vtype), quality: QUALITIES[r.quality]! }));
+    const rows = (await this.pool.query('SELECT ts, num, str, bool, quality FROM readings WHERE series_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts LIMIT $4', [found.id, query.from, query.to, query.limit])).rows as { ts: number; num: number | null; str: string | null; bool: boolean | null; quality: number }[];
+    return rows.map((r) => ({ ts: r.ts, value: columnValue(r), quality: QUALITIES[r.quality]! }));
   }
 
   async deadLetters(limit: number): Promise<StoredDeadLetter[]> {

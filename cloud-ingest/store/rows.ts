@@ -1,26 +1,33 @@
 // How readings and poles look as table rows, shared by every store: quality and value-type codes,
 // values encoded for a column, the queries both SQL dialects run unchanged, and rows turned back
-// into the API's views. Pure functions.
+// into the API's views. Pure functions. Each stored value keeps its own type (number, boolean or
+// string): a series whose readings change type reads back every value as it was sent.
 import type { BirthPayload, Quality, ReadingValue } from '../../contract/schemas.js';
 import type { DeviceView, PoleDetail, PoleSummary, StoredDeadLetter } from './store.js';
 
 export const QUALITIES: Quality[] = ['good', 'uncertain', 'bad'];
 export const QUALITY_CODE: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
 const VTYPES = ['number', 'boolean', 'string'] as const;
-/** A series' value type: 0 number, 1 boolean, 2 string. */
+/** The type of a series' latest value (the metric's type in the pole view): 0 number, 1 boolean, 2 string. */
 export type VType = 0 | 1 | 2;
 
 export function vtypeOf(value: ReadingValue): VType {
   return typeof value === 'number' ? 0 : typeof value === 'boolean' ? 1 : 2;
 }
 
-/** Booleans are stored as 0 / 1; the series' vtype turns them back. */
-export function encodeValue(value: ReadingValue): number | string {
-  return typeof value === 'boolean' ? (value ? 1 : 0) : value;
+/**
+ * A value for a SQLite `ANY` column of a STRICT table, which keeps each value's storage class as
+ * bound: numbers are bound as REAL (better-sqlite3 binds every JS number as a double, 1 too),
+ * strings as TEXT, and booleans as INTEGER 0 / 1 (a bigint is bound as INTEGER). So the type is in
+ * the value itself and a row needs no type column; reads select `typeof(value) = 'integer'`.
+ */
+export function encodeValue(value: ReadingValue): number | string | bigint {
+  return typeof value === 'boolean' ? (value ? 1n : 0n) : value;
 }
 
-export function decodeValue(value: unknown, vtype: number): ReadingValue {
-  return vtype === 1 ? value === 1 : (value as number | string);
+/** A value read back from such a column, with whether its storage class is INTEGER. */
+export function decodeValue(value: number | string, isInteger: number): ReadingValue {
+  return isInteger === 1 ? value === 1 : value;
 }
 
 /** Pole rows with the count of their raised alarms (append WHERE / ORDER BY). */
@@ -74,7 +81,8 @@ export interface SeriesRow {
   unit: string;
   vtype: VType;
   ts: number | null;
-  value: unknown;
+  /** Decoded by the store (null when the series has no latest value). */
+  value: ReadingValue | null;
   quality: number | null;
 }
 
@@ -101,7 +109,7 @@ export function poleDetail(row: PoleRow, devices: DeviceRow[], series: SeriesRow
     if (!device) views.set(s.device, (device = { id: s.device, driver: null, model: null, metrics: [] }));
     let metric = device.metrics.find((m) => m.name === s.metric);
     if (!metric) device.metrics.push((metric = { name: s.metric, unit: s.unit, type: VTYPES[s.vtype], latest: null }));
-    if (s.ts !== null) metric.latest = { ts: s.ts, value: decodeValue(s.value, s.vtype), quality: QUALITIES[s.quality!]! };
+    if (s.ts !== null) metric.latest = { ts: s.ts, value: s.value!, quality: QUALITIES[s.quality!]! };
   }
   const birth = row.birth === null ? null : (JSON.parse(row.birth) as NonNullable<PoleDetail['birth']>);
   return {

@@ -3,17 +3,54 @@
 // reading and /api/series is a range scan. Exactly-once does not need a second, unique index on
 // (stream, seq): each stream's stored seqs are kept as ranges (seq-ranges.ts), read and written
 // in the same transaction as the rows, so a duplicate is found with one lookup per payload.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Reading } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
+import { preparePrivateDatabase } from '../../config/private-files.js';
 import { claimSeqs, type SeqRange } from './seq-ranges.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
-/** Bumped when the layout changes; a file of another version is refused, not misread. */
-const LAYOUT_VERSION = 1;
+/** Bumped when the layout changes; a file of a newer version is refused, not misread. */
+const LAYOUT_VERSION = 2;
+
+// The tables holding reading values. STRICT, so that their ANY columns keep each value as given:
+// in a plain table ANY means NUMERIC affinity, which turns the string "042" into the number 42.
+// Layout 1 had them plain, with booleans as 0 / 1 read back by the series' last type.
+const VALUE_TABLES = `
+CREATE TABLE IF NOT EXISTS readings (
+  series_id INTEGER NOT NULL, ts INTEGER NOT NULL, stream_id INTEGER NOT NULL, seq INTEGER NOT NULL,
+  value ANY, quality INTEGER NOT NULL, PRIMARY KEY (series_id, ts, stream_id, seq)) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS latest (
+  series_id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, value ANY, quality INTEGER NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS alarms (
+  stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL,
+  rule TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
+  value ANY, threshold REAL, ts INTEGER NOT NULL, snapshot TEXT, PRIMARY KEY (stream_id, seq)) STRICT, WITHOUT ROWID;
+`;
+
+/**
+ * Layout 1 → 2: the value tables rebuilt STRICT. A layout-1 value's own type was not kept, so each
+ * is converted as layout 1 read it back, by its series' type: what the API showed stays the same.
+ */
+const MIGRATE_1_TO_2 = `
+ALTER TABLE readings RENAME TO readings_v1;
+ALTER TABLE latest RENAME TO latest_v1;
+ALTER TABLE alarms RENAME TO alarms_v1;
+${VALUE_TABLES}
+INSERT INTO readings SELECT r.series_id, r.ts, r.stream_id, r.seq, ${typedValue('r')}, r.quality
+  FROM readings_v1 r JOIN series s ON s.id = r.series_id;
+INSERT INTO latest SELECT l.series_id, l.ts, ${typedValue('l')}, l.quality FROM latest_v1 l JOIN series s ON s.id = l.series_id;
+INSERT INTO alarms SELECT * FROM alarms_v1;
+DROP TABLE readings_v1;
+DROP TABLE latest_v1;
+DROP TABLE alarms_v1;
+`;
+
+/** A layout-1 value of table alias `t` in the layout-2 encoding (see encodeValue), by its series' (alias s) type. */
+function typedValue(t: string): string {
+  return `CASE s.vtype WHEN 1 THEN CASE WHEN ${t}.value = 1 THEN 1 ELSE 0 END WHEN 2 THEN CAST(${t}.value AS TEXT) ELSE CAST(${t}.value AS REAL) END`;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS poles (
@@ -29,16 +66,7 @@ CREATE TABLE IF NOT EXISTS seq_ranges (
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY, pole_id INTEGER NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL,
   unit TEXT NOT NULL, vtype INTEGER NOT NULL, UNIQUE (pole_id, device, metric));
-CREATE TABLE IF NOT EXISTS readings (
-  series_id INTEGER NOT NULL, ts INTEGER NOT NULL, stream_id INTEGER NOT NULL, seq INTEGER NOT NULL,
-  value ANY, quality INTEGER NOT NULL, PRIMARY KEY (series_id, ts, stream_id, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS latest (
-  series_id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, value ANY, quality INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS alarms (
-  stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL,
-  rule TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
-  value ANY, threshold REAL, ts INTEGER NOT NULL, snapshot TEXT, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alarm_state (
+${VALUE_TABLES}CREATE TABLE IF NOT EXISTS alarm_state (
   pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL, ts INTEGER NOT NULL,
   PRIMARY KEY (pole_id, alarm_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
@@ -69,7 +97,7 @@ function bySeq(readings: Reading[]): Reading[] {
 }
 
 function openDatabase(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  preparePrivateDatabase(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // WAL + NORMAL: a commit survives a process crash; an OS crash may lose the last commits,
@@ -80,7 +108,9 @@ function openDatabase(path: string): Database.Database {
   db.pragma('wal_autocheckpoint = 16384');
   const version = db.pragma('user_version', { simple: true }) as number;
   const empty = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'readings'").get() as { n: number }).n === 0;
-  if (version !== LAYOUT_VERSION && !empty) {
+  if (version === 1 && !empty) {
+    db.transaction(() => db.exec(MIGRATE_1_TO_2))();
+  } else if (version !== LAYOUT_VERSION && !empty) {
     db.close();
     throw new Error(`it was written by another polegate version (layout ${version}, this one reads ${LAYOUT_VERSION}); move it away to start a new store`);
   }
@@ -131,9 +161,9 @@ export class SqliteStore implements Store {
       listPoles: db.prepare(`${POLE_SELECT} ORDER BY p.name`),
       getPole: db.prepare(`${POLE_SELECT} WHERE p.name = ?`),
       devices: db.prepare('SELECT id, driver, model, metrics FROM devices WHERE pole_id = ? ORDER BY id'),
-      poleSeries: db.prepare(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.value, l.quality
+      poleSeries: db.prepare(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.value, typeof(l.value) = 'integer' AS is_integer, l.quality
         FROM series s LEFT JOIN latest l ON l.series_id = s.id WHERE s.pole_id = ? ORDER BY s.device, s.metric`),
-      points: db.prepare('SELECT ts, value, quality FROM readings WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?'),
+      points: db.prepare(`SELECT ts, value, typeof(value) = 'integer' AS is_integer, quality FROM readings WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?`),
       deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
       blob: db.prepare('SELECT bytes FROM blobs WHERE sha256 = ?'),
       counts: db.prepare(COUNTS_SELECT),
@@ -218,8 +248,8 @@ export class SqliteStore implements Store {
   }
 
   /** Inserts rows of READING_COLUMNS values, ROWS_PER_INSERT to a statement (cached per size). */
-  private insertReadings(groups: (number | string)[][]): void {
-    const values: (number | string)[] = [];
+  private insertReadings(groups: (number | string | bigint)[][]): void {
+    const values: (number | string | bigint)[] = [];
     const insert = () => {
       const rows = values.length / READING_COLUMNS;
       let statement = this.insertStatements.get(rows);
@@ -257,10 +287,10 @@ export class SqliteStore implements Store {
     for (const state of batch.states) sql.updateState.run(state.state, state.ts, state.bootId, pole(state.pole));
 
     const telemetryDuplicates = batch.telemetry.map(() => 0);
-    const latest = new Map<number, { ts: number; raw: number | string; quality: number }>();
+    const latest = new Map<number, { ts: number; raw: number | string | bigint; quality: number }>();
     // Fresh readings grouped by series: inserted series by series, they land on a few adjacent
     // pages of the (series, ts) B-tree instead of hopping across it.
-    const bySeries = new Map<number, (number | string)[]>();
+    const bySeries = new Map<number, (number | string | bigint)[]>();
     batch.telemetry.forEach((payload, index) => {
       const poleId = pole(payload.pole);
       const stream = this.streamId(poleId, payload.stream);
@@ -324,15 +354,17 @@ export class SqliteStore implements Store {
   async getPole(id: string): Promise<PoleDetail | undefined> {
     const row = this.sql.getPole.get(id) as PoleRow | undefined;
     if (!row) return undefined;
-    return poleDetail(row, this.sql.devices.all(row.id) as DeviceRow[], this.sql.poleSeries.all(row.id) as SeriesRow[]);
+    const series = (this.sql.poleSeries.all(row.id) as (Omit<SeriesRow, 'value'> & { value: number | string | null; is_integer: number })[])
+      .map(({ value, is_integer, ...s }) => ({ ...s, value: value === null ? null : decodeValue(value, is_integer) }));
+    return poleDetail(row, this.sql.devices.all(row.id) as DeviceRow[], series);
   }
 
   async series(query: SeriesQuery): Promise<Point[] | undefined> {
     const poleId = this.poleIds.get(query.pole);
     const series = poleId === undefined ? undefined : this.seriesByPole.get(poleId)?.get(query.device)?.get(query.metric);
     if (!series) return undefined;
-    const rows = this.sql.points.all(series.id, query.from, query.to, query.limit) as { ts: number; value: unknown; quality: number }[];
-    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.value, series.vtype), quality: QUALITIES[r.quality]! }));
+    const rows = this.sql.points.all(series.id, query.from, query.to, query.limit) as { ts: number; value: number | string; is_integer: number; quality: number }[];
+    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.value, r.is_integer), quality: QUALITIES[r.quality]! }));
   }
 
   async deadLetters(limit: number): Promise<StoredDeadLetter[]> {

@@ -1,4 +1,5 @@
 import t from 'tap';
+import pg from 'pg';
 import { PostgresStore } from '../../cloud-ingest/store/postgres-store.js';
 import { emptyBatch } from '../../cloud-ingest/store/store.js';
 import { missingService } from '../helpers/services.js';
@@ -14,6 +15,37 @@ t.test('postgres', { skip }, async (t) => {
     const store = await PostgresStore.open(await postgresSchema(t));
     t.teardown(() => store.close());
     return store;
+  });
+
+  t.test('postgres: tables without the bool column get it; old booleans read back as before', async (t) => {
+    const url = await postgresSchema(t);
+    const old = new pg.Client({ connectionString: url });
+    await old.connect();
+    await old.query(`
+      CREATE TABLE series (id SERIAL PRIMARY KEY, pole_id INTEGER NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL,
+        unit TEXT NOT NULL, vtype SMALLINT NOT NULL, UNIQUE (pole_id, device, metric));
+      CREATE TABLE readings (stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, series_id INTEGER NOT NULL, ts BIGINT NOT NULL,
+        num DOUBLE PRECISION, str TEXT, quality SMALLINT NOT NULL, PRIMARY KEY (stream_id, seq));
+      CREATE TABLE latest (series_id INTEGER PRIMARY KEY, ts BIGINT NOT NULL, num DOUBLE PRECISION, str TEXT, quality SMALLINT NOT NULL);
+      CREATE TABLE alarms (stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, pole_id INTEGER NOT NULL, alarm_id TEXT NOT NULL,
+        rule TEXT NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, severity TEXT NOT NULL,
+        num DOUBLE PRECISION, str TEXT, threshold DOUBLE PRECISION, ts BIGINT NOT NULL, snapshot TEXT, PRIMARY KEY (stream_id, seq));
+      CREATE TABLE poles (id SERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE, state TEXT, state_ts BIGINT, boot_id TEXT,
+        last_seen BIGINT, birth TEXT, component_code TEXT, lat DOUBLE PRECISION, lon DOUBLE PRECISION, grid TEXT);
+      INSERT INTO poles (id, name) VALUES (1, 'pole-a');
+      INSERT INTO series VALUES (1, 1, 'gas-1', 'fault', '', 1), (2, 1, 'gas-1', 'lel', '%LEL', 0);
+      INSERT INTO readings VALUES (1, 1, 1, 1, 1, NULL, 0), (1, 2, 2, 2, 1, NULL, 0);
+      INSERT INTO latest VALUES (1, 1, 1, NULL, 0);`);
+    await old.end();
+    const store = await PostgresStore.open(url);
+    t.teardown(() => store.close());
+    const q = { pole: 'pole-a', device: 'gas-1', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 };
+    t.same((await store.series({ ...q, metric: 'fault' }))!.map((p) => p.value), [true]);
+    t.same((await store.series({ ...q, metric: 'lel' }))!.map((p) => p.value), [1]);
+    t.match((await store.getPole('pole-a'))!.devices[0]!.metrics.find((m) => m.name === 'fault'), { latest: { value: true } });
+    const again = await PostgresStore.open(url);
+    await again.close();
+    t.same((await store.series({ ...q, metric: 'fault' }))!.map((p) => p.value), [true], 'a second start migrates nothing');
   });
 
   t.test('postgres: dedupe holds across stores on one database, as across cloud nodes', async (t) => {

@@ -73,6 +73,21 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     t.equal(await store.series({ ...q, pole: 'nope', metric: 'lel' }), undefined);
   });
 
+  t.test(`${name}: every value keeps its own type when a series' type changes`, async (t) => {
+    const store = await open(t);
+    // A `bad` reading of a numeric metric may carry a string; a string that looks like a number stays a string.
+    const values = [312.5, 1, 0, true, false, 'E42 sensor fault', '042', 7];
+    await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', values.slice(0, 4).map((value, i) => reading(i + 1, { value })))] }));
+    await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', values.slice(4).map((value, i) => reading(i + 5, { value })))] }));
+    const points = await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 });
+    t.same(points!.map((p) => p.value), values);
+    t.same(points!.map((p) => typeof p.value), values.map((v) => typeof v));
+    await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', [reading(9, { value: true })])] }));
+    const lel = (await store.getPole('pole-a'))!.devices[0]!.metrics.find((m) => m.name === 'lel')!;
+    t.match(lel, { type: 'boolean', latest: { value: true } });
+    t.same((await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 }))!.map((p) => p.value), [...values, true]);
+  });
+
   t.test(`${name}: birth, state and latest values make the pole view`, async (t) => {
     const store = await open(t);
     await store.writeBatch(batch({ births: [birthPayload('pole-a')], states: [statePayload('pole-a', 'online')] }, 1000));
