@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { parseTopic } from '../contract/topics.js';
 import { publishRefusal, subscribeRefusal, type Identity } from './acl.js';
 import type { Authenticator } from './auth.js';
+import type { ConnectionGuard } from './connection-guard.js';
 import type { Ingest } from './ingest.js';
 
 export interface BrokerOptions {
@@ -12,6 +13,8 @@ export interface BrokerOptions {
   auth: Authenticator;
   ingest: Ingest;
   log: Logger;
+  /** Told when a client has authenticated, so that its connection's pre-login limits end. */
+  guard: ConnectionGuard;
   /** Larger publishes are refused (the client is disconnected, as MQTT 3.1.1 has no negative ack). */
   maxPayloadBytes: number;
 }
@@ -33,6 +36,7 @@ export async function createBroker(options: BrokerOptions): Promise<Aedes> {
     auth.client(client.id, username, password, client.conn).then((result) => {
       if (result.ok) {
         identities.set(client, result.identity);
+        options.guard.authenticated(client.conn);
         return done(null, true);
       }
       log.warn({ clientId: client.id, username, reason: result.reason }, 'connection refused');

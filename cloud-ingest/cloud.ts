@@ -8,9 +8,11 @@ import tls from 'node:tls';
 import { pino, type Logger } from 'pino';
 import type { CloudConfig } from '../config/cloud-schema.js';
 import { PolegateError } from '../config/errors.js';
+import { parseSize } from '../config/size.js';
 import { DEFAULT_TOPIC_ROOT } from '../contract/topics.js';
 import { Authenticator } from './auth.js';
 import { createBroker } from './broker.js';
+import { ConnectionGuard, type ConnectionLimits } from './connection-guard.js';
 import { createHttpApi } from './http-api.js';
 import { Ingest } from './ingest.js';
 import { closeServer, listen } from './listen.js';
@@ -24,6 +26,18 @@ export const DEFAULT_HTTP = { host: '127.0.0.1', port: 8080 };
 /** Where MQTT and MQTTS listen when their `host` is not given. */
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** Each MQTT listener's limits when its config does not set them. */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { maxPacketBytes: DEFAULT_MAX_PAYLOAD_BYTES + 64 * 1024, connectTimeoutMs: 10_000, maxConnections: 10_000 };
+
+type ListenerConfig = { maxPacketBytes?: number | string; connectTimeoutMs?: number; maxConnections?: number };
+
+function connectionLimits(listener: ListenerConfig): ConnectionLimits {
+  return {
+    maxPacketBytes: listener.maxPacketBytes === undefined ? DEFAULT_CONNECTION_LIMITS.maxPacketBytes : parseSize(listener.maxPacketBytes),
+    connectTimeoutMs: listener.connectTimeoutMs ?? DEFAULT_CONNECTION_LIMITS.connectTimeoutMs,
+    maxConnections: listener.maxConnections ?? DEFAULT_CONNECTION_LIMITS.maxConnections,
+  };
+}
 
 export interface StartCloudOptions {
   config: CloudConfig;
@@ -74,7 +88,8 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     const auth = new Authenticator({ registry, users: config.users ?? [], log });
     const ingest = new Ingest({ store, topicRoot, log });
     cleanup.push(() => ingest.close());
-    const broker = await createBroker({ topicRoot, auth, ingest, log, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES });
+    const guard = new ConnectionGuard(log);
+    const broker = await createBroker({ topicRoot, auth, ingest, log, guard, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES });
     // The broker closes its clients first, so their wills reach ingest before the final flush.
     cleanup.push(() => new Promise<void>((done) => broker.close(() => done())));
 
@@ -85,16 +100,23 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
       ports[key] = real;
       log.info({ [key]: `${host}:${real}` }, `${key} listening`);
     };
+    const mqttServer = (listener: 'mqtt' | 'mqtts', limits: ConnectionLimits, make: (handle: (conn: net.Socket) => void) => net.Server) => {
+      const server = make(guard.handler(broker.handle, listener, limits));
+      guard.cap(server, listener, limits);
+      return server;
+    };
     if (config.mqtt) {
-      await serve(net.createServer(broker.handle), 'mqtt', config.mqtt.host ?? DEFAULT_HOST, config.mqtt.port, 'stop the other broker or choose another port');
+      const server = mqttServer('mqtt', connectionLimits(config.mqtt), (handle) => net.createServer(handle));
+      await serve(server, 'mqtt', config.mqtt.host ?? DEFAULT_HOST, config.mqtt.port, 'stop the other broker or choose another port');
     }
     if (config.mqtts) {
       const m = config.mqtts;
-      const server = tls.createServer({
+      const secure = {
         cert: await readTlsFile(dir, m.cert, 'cert'),
         key: await readTlsFile(dir, m.key, 'key'),
         ...(m.ca ? { ca: await readTlsFile(dir, m.ca, 'ca'), requestCert: true, rejectUnauthorized: m.requireClientCert ?? false } : {}),
-      }, broker.handle);
+      };
+      const server = mqttServer('mqtts', connectionLimits(m), (handle) => tls.createServer(secure, handle));
       await serve(server, 'mqtts', m.host ?? DEFAULT_HOST, m.port, 'stop the other broker or choose another port');
     }
     if (config.ws) log.warn('ws (MQTT over WebSocket) is not supported yet; the ws key is ignored');
