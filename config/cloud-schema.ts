@@ -33,6 +33,9 @@ export const CloudConfig = Type.Object({
     passwordHash: Type.String({ pattern: '^scrypt\\$' }),
     role: Type.Union([Type.Literal('read'), Type.Literal('operate')]),
   }, { additionalProperties: false }))),
+  ingest: Type.Optional(Type.Object({
+    maxFutureMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Readings dated further ahead of the cloud clock are dead-lettered. Default 300000 (5 minutes).' })),
+  }, { additionalProperties: false })),
   cluster: Type.Optional(Type.Object({ id: Type.String({ minLength: 1 }), redis: Type.String({ pattern: '^rediss?://' }) }, { additionalProperties: false })),
 }, { additionalProperties: false, $id: 'https://polegate.dev/schema/cloud.json', title: 'polegate cloud config' });
 
