@@ -27,6 +27,11 @@ const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 const IDENTIFIER_REJECTED = 2;
 
+/** The client's source address: its socket's, or for a WebSocket client, that of its HTTP request. */
+function addressOf(client: Client): string {
+  return (client.conn as { remoteAddress?: string }).remoteAddress ?? client.req?.socket?.remoteAddress ?? 'unknown';
+}
+
 function refusal(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 }
@@ -36,13 +41,13 @@ export async function createBroker(options: BrokerOptions): Promise<Aedes> {
   const identities = new WeakMap<Client, Identity>();
 
   const authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void) => {
-    auth.client(client.id, username, password, client.conn).then((result) => {
+    auth.client(client.id, username, password, client.conn, addressOf(client)).then((result) => {
       if (result.ok) {
         identities.set(client, result.identity);
         options.guard.authenticated(client.conn);
         return done(null, true);
       }
-      log.warn({ clientId: client.id, username, reason: result.reason }, 'connection refused');
+      log.warn({ clientId: client.id, username, address: addressOf(client), reason: result.reason }, 'connection refused');
       const code = result.badCredentials ? BAD_USERNAME_OR_PASSWORD : IDENTIFIER_REJECTED;
       done(refusal(code, result.reason), null);
     }, (err: Error) => {

@@ -53,7 +53,7 @@ t.test('what ingest refuses reaches no subscriber and replaces no retained state
   const url = `mqtt://127.0.0.1:${cloud.mqttPort}`;
   const a = await poleClient(t, cloud, 'pole-a');
   await publish(a, 'city/v1/pole-a/state', statePayload('pole-a', 'online', 'good-boot'), { retain: true });
-  const viewer = await connect(t, url, { clientId: 'viewer-live', username: 'viewer', password: cloud.users.viewer });
+  const viewer = await connect(t, url, { clientId: 'viewer:live', username: 'viewer', password: cloud.users.viewer });
   const received: { topic: string; payload: string; retain: boolean }[] = [];
   viewer.on('message', (topic, payload, packet) => received.push({ topic, payload: payload.toString(), retain: packet.retain }));
   await viewer.subscribeAsync('city/v1/#', { qos: 1 });
@@ -69,7 +69,7 @@ t.test('what ingest refuses reaches no subscriber and replaces no retained state
   t.same(received.map((m) => JSON.parse(m.payload).readings?.[0]?.seq), [7], 'only the valid publish was forwarded');
   t.equal((await deadLetters(cloud)).length, 4);
 
-  const late = await connect(t, url, { clientId: 'viewer-late', username: 'viewer', password: cloud.users.viewer });
+  const late = await connect(t, url, { clientId: 'viewer:late', username: 'viewer', password: cloud.users.viewer });
   const retained: string[] = [];
   late.on('message', (topic, payload) => retained.push(payload.toString()));
   await late.subscribeAsync('city/v1/pole-a/state', { qos: 1 });
