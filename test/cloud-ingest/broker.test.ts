@@ -72,7 +72,7 @@ t.test('subscriptions: a pole gets only its own cmd; platform users may read eve
   const closed = nextEvent(emitter(viewer), 'close');
   viewer.publish(`${ROOT}/pole-a/cmd`, JSON.stringify({ v: 1, id: 'c2', name: 'poll', args: {} }), { qos: 1 });
   await closed;
-  t.match(tc.lines.filter((l) => l.includes('publish refused')).pop(), /"clientId":"viewer-1".*role read may not publish/);
+  t.match(tc.lines.filter((l) => l.includes('publish refused')).pop(), /"clientId":"viewer:1".*role read may not publish/);
 });
 
 t.test('bad payloads go to dead letters with reasons while good messages keep flowing', async (t) => {
