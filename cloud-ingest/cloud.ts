@@ -83,6 +83,12 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
   try {
     const store = await openStore(config, dir, configName);
     cleanup.push(() => store.close());
+    // Presence on record is from before this start: a pole is online again when it says so. In a
+    // cluster other nodes still hold their poles, so there presence is left to the poles' wills.
+    if (!config.cluster) {
+      const forgotten = await store.forgetPresence();
+      if (forgotten > 0) log.info({ poles: forgotten }, 'poles online before this start are unknown until they connect');
+    }
     const registry = new PoleRegistryView(resolve(dir, config.poles), (err) => log.error({ file: config.poles, err: err.message }, 'pole registry unreadable; keeping the last good one'));
     await registry.refresh();
     const auth = new Authenticator({ registry, users: config.users ?? [], log });

@@ -34,29 +34,34 @@ export interface CloudProcessOptions {
   /** Further top-level keys of cloud.yaml. */
   extra?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
+  /** Restart on this earlier process's folder: same config, registry and store. */
+  restartOf?: CloudProcess;
 }
 
 /** Starts `polegate cloud` (bin/polegate, as deployed, over dist/) and waits for it to run. */
 export async function startCloudProcess(t: Tap, options: CloudProcessOptions = {}): Promise<CloudProcess> {
-  const dir = t.testdir();
-  const secrets: Record<string, string> = {};
-  for (const id of options.poles ?? ['pole-a', 'pole-b']) secrets[id] = await addPole(join(dir, 'poles.yaml'), id);
-  const users: Record<string, string> = {};
-  const entries = [];
-  for (const u of options.users ?? [{ username: 'viewer', role: 'read' }]) {
-    users[u.username] = `pw-${u.username}-secret`;
-    entries.push({ username: u.username, passwordHash: await hashSecret(users[u.username]!), role: u.role });
+  const earlier = options.restartOf;
+  const dir = earlier?.dir ?? t.testdir();
+  const secrets: Record<string, string> = { ...earlier?.secrets };
+  const users: Record<string, string> = { ...earlier?.users };
+  if (!earlier) {
+    for (const id of options.poles ?? ['pole-a', 'pole-b']) secrets[id] = await addPole(join(dir, 'poles.yaml'), id);
+    const entries = [];
+    for (const u of options.users ?? [{ username: 'viewer', role: 'read' }]) {
+      users[u.username] = `pw-${u.username}-secret`;
+      entries.push({ username: u.username, passwordHash: await hashSecret(users[u.username]!), role: u.role });
+    }
+    const config = {
+      topicRoot: 'city/v1',
+      mqtt: { host: '127.0.0.1', port: 0, ...options.mqtt },
+      http: { host: '127.0.0.1', port: 0 },
+      store: { kind: 'sqlite', path: './data/city.db' },
+      poles: './poles.yaml',
+      users: entries,
+      ...options.extra,
+    };
+    writeFileSync(join(dir, 'cloud.yaml'), stringify(config));
   }
-  const config = {
-    topicRoot: 'city/v1',
-    mqtt: { host: '127.0.0.1', port: 0, ...options.mqtt },
-    http: { host: '127.0.0.1', port: 0 },
-    store: { kind: 'sqlite', path: './data/city.db' },
-    poles: './poles.yaml',
-    users: entries,
-    ...options.extra,
-  };
-  writeFileSync(join(dir, 'cloud.yaml'), stringify(config));
   const child = spawn(join(root, 'bin', 'polegate'), ['cloud', '--config', join(dir, 'cloud.yaml')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const lines: string[] = [];
   let partial = '';
