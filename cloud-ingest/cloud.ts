@@ -2,10 +2,12 @@
 // and the HTTP API. `polegate cloud` and `polegate demo` start it through `startCloud`.
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import tls from 'node:tls';
 import { pino, type Logger } from 'pino';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { CloudConfig } from '../config/cloud-schema.js';
 import { PolegateError } from '../config/errors.js';
 import { parseSize } from '../config/size.js';
@@ -50,7 +52,7 @@ export interface StartCloudOptions {
 }
 
 export interface Cloud {
-  ports: { mqtt?: number; mqtts?: number; http: number };
+  ports: { mqtt?: number; mqtts?: number; ws?: number; http: number };
   store: Store;
   /** The ingest pipeline's events: 'ingested', 'presence', 'dead-letter', 'command-result'. */
   events: EventEmitter;
@@ -100,7 +102,7 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     cleanup.push(() => new Promise<void>((done) => broker.close(() => done())));
 
     const ports: Cloud['ports'] = { http: 0 };
-    const serve = async (server: net.Server, key: 'mqtt' | 'mqtts' | 'http', host: string, port: number, hint: string) => {
+    const serve = async (server: net.Server, key: 'mqtt' | 'mqtts' | 'ws' | 'http', host: string, port: number, hint: string) => {
       const real = await listen(server, { host, port, origin: `${key}.port in ${configName}`, hint });
       cleanup.push(() => closeServer(server));
       ports[key] = real;
@@ -125,7 +127,17 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
       const server = mqttServer('mqtts', connectionLimits(m), (handle) => tls.createServer(secure, handle));
       await serve(server, 'mqtts', m.host ?? DEFAULT_HOST, m.port, 'stop the other broker or choose another port');
     }
-    if (config.ws) log.warn('ws (MQTT over WebSocket) is not supported yet; the ws key is ignored');
+    if (config.ws) {
+      // MQTT over WebSocket (browsers): the same broker, guard and authentication as over TCP.
+      const limits = connectionLimits(config.ws);
+      const server = createHttpServer((_req, res) => res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n'));
+      guard.cap(server, 'ws', limits);
+      const wss = new WebSocketServer({ server, maxPayload: limits.maxPacketBytes + 5 });
+      const handle = guard.handler(broker.handle, 'ws', limits);
+      wss.on('connection', (socket, req) => handle(createWebSocketStream(socket), req));
+      cleanup.push(() => new Promise<void>((done) => wss.close(() => done())));
+      await serve(server, 'ws', config.ws.host ?? DEFAULT_HOST, config.ws.port, 'stop the other server or choose another port');
+    }
     if (!auth.hasUsers) log.warn('no platform users in the config: the HTTP API is open to anyone who can reach it; add one with `polegate cloud add-user`');
     const http = config.http ?? DEFAULT_HTTP;
     await serve(createHttpApi({ store, auth, log }), 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');

@@ -3,6 +3,7 @@
 // guard reads each packet's fixed header as the bytes go by and closes the socket as soon as a
 // declared length is over the limit. Until a client has authenticated it may send only a few KiB
 // in all, and only for so long.
+import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -80,8 +81,9 @@ export class ConnectionGuard {
    * Wraps a broker's connection handler. The stream's `read` is where aedes takes its bytes (in
    * paused and in flowing mode), so checking there keeps aedes' backpressure as it is.
    */
-  handler(handle: (conn: Duplex) => unknown, listener: string, limits: ConnectionLimits): (conn: Duplex, address?: string) => void {
-    return (conn, address = (conn as { remoteAddress?: string }).remoteAddress) => {
+  handler(handle: (conn: Duplex, req?: IncomingMessage) => unknown, listener: string, limits: ConnectionLimits): (conn: Duplex, req?: IncomingMessage) => void {
+    return (conn, req) => {
+      const address = (conn as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress;
       const guarded: Guarded = { authenticated: false, timer: undefined };
       this.state.set(conn, guarded);
       const refuse = (reason: string) => {
@@ -108,7 +110,7 @@ export class ConnectionGuard {
         }
         return chunk;
       };
-      handle(conn);
+      handle(conn, req);
     };
   }
 

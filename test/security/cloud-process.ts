@@ -16,6 +16,8 @@ export interface CloudProcess {
   child: ChildProcess;
   dir: string;
   mqttPort: number;
+  /** Only with a `ws` listener in `extra`. */
+  wsPort: number | undefined;
   httpPort: number;
   secrets: Record<string, string>;
   users: Record<string, string>;
@@ -88,9 +90,9 @@ export async function startCloudProcess(t: Tap, options: CloudProcessOptions = {
     if (child.exitCode !== null) throw new Error(`polegate cloud exited ${child.exitCode}: ${stderr}`);
     return lines.map(parse).find((l) => l?.msg === 'cloud ingest running; Ctrl-C to stop');
   }, 30_000);
-  const ports = running.ports as { mqtt: number; http: number };
+  const ports = running.ports as { mqtt: number; ws?: number; http: number };
   return {
-    child, dir, secrets, users, mqttPort: ports.mqtt, httpPort: ports.http,
+    child, dir, secrets, users, mqttPort: ports.mqtt, wsPort: ports.ws, httpPort: ports.http,
     log: () => lines,
     rssMiB: () => rssMiB(child.pid!),
     logged: (msg) => lines.map(parse).filter((l): l is Record<string, unknown> => l !== undefined && (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg)))),
