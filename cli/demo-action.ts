@@ -107,7 +107,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const agent = await startEdgeAgent(loaded, { log: log.child({ part: 'edge' }) });
 
   // The live view: what the central platform sees.
-  const viewer = mqtt.connect(`mqtt://${HOST}:${cloud.ports.mqtt}`, { username: 'platform', password: platformPassword, clientId: `demo-view-${process.pid}` });
+  const viewer = mqtt.connect(`mqtt://${HOST}:${cloud.ports.mqtt}`, { username: 'platform', password: platformPassword, clientId: `platform:demo-view-${process.pid}` });
   viewer.on('connect', () => viewer.subscribe(`${DEFAULT_TOPIC_ROOT}/#`, { qos: 1 }));
   viewer.on('message', (topic, payload) => {
     const line = describeMessage(DEFAULT_TOPIC_ROOT, topic, payload);

@@ -1,13 +1,18 @@
 // Who a client is: poles by id + secret (or a client certificate whose CN is in the registry),
 // platform users by username + password. Only scrypt hashes are stored; a successful check is
-// remembered briefly so that a reconnect storm of a whole district does not burn the CPU.
+// remembered for an hour, so that a reconnect storm of a whole district does not burn the CPU and
+// a pole logs in at once while wrong passwords are being throttled (login-throttle.ts). An unknown
+// name is checked against a decoy hash: it costs what a known one costs, so names cannot be
+// told apart by timing.
 import { createHash } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CloudConfig } from '../config/cloud-schema.js';
+import { POLE_ID_PATTERN } from '../contract/constants.js';
 import type { Identity } from './acl.js';
 import type { PoleRegistryView } from './registry.js';
-import { verifySecret } from './secrets.js';
+import { LoginThrottle, type LoginAttempt } from './login-throttle.js';
+import { hashSecret, newSecret, verifySecret } from './secrets.js';
 
 export type PlatformUser = NonNullable<CloudConfig['users']>[number];
 
@@ -22,41 +27,51 @@ export interface AuthOptions {
 export type AuthResult = { ok: true; identity: Identity } | { ok: false; reason: string; badCredentials: boolean };
 
 const MAX_CACHE_ENTRIES = 10_000;
+const POLE_ID = new RegExp(POLE_ID_PATTERN);
 
 export class Authenticator {
   private readonly verified = new Map<string, number>();
   private readonly users: Map<string, PlatformUser>;
   private readonly cacheMs: number;
+  private readonly throttle: LoginThrottle;
+  private decoy: Promise<string> | undefined;
 
   constructor(private readonly options: AuthOptions) {
     this.users = new Map(options.users.map((u) => [u.username, u]));
-    this.cacheMs = options.cacheMs ?? 60_000;
+    this.cacheMs = options.cacheMs ?? 60 * 60_000;
+    this.throttle = new LoginThrottle(options.log);
   }
 
   get hasUsers(): boolean {
     return this.users.size > 0;
   }
 
-  /** Checks scrypt, or the cache of recent successes keyed by a digest of hash and secret. */
-  private async verify(secret: string, hash: string): Promise<boolean> {
-    const key = createHash('sha256').update(hash).update('\0').update(secret).digest('base64');
+  /**
+   * Checks the cache of recent successes (keyed by a digest of hash and secret), else scrypt under
+   * the login throttle; with no hash (unknown name, certificate-only pole), scrypt of the decoy.
+   */
+  private async verify(secret: string, hash: string | undefined, attempt: LoginAttempt): Promise<boolean> {
+    const key = createHash('sha256').update(hash ?? '').update('\0').update(secret).digest('base64');
     const until = this.verified.get(key);
-    if (until !== undefined && until > Date.now()) return true;
-    if (!(await verifySecret(secret, hash))) return false;
+    if (hash !== undefined && until !== undefined && until > Date.now()) return true;
+    this.decoy ??= hashSecret(newSecret());
+    const decoy = await this.decoy;
+    const ok = await this.throttle.run(attempt, async () => (await verifySecret(secret, hash ?? decoy)) && hash !== undefined);
+    if (!ok) return false;
     if (this.verified.size >= MAX_CACHE_ENTRIES) this.verified.clear();
     this.verified.set(key, Date.now() + this.cacheMs);
     return true;
   }
 
-  /** A platform user by HTTP Basic or MQTT credentials. */
-  async user(username: string, password: string): Promise<Identity | undefined> {
+  /** A platform user by HTTP Basic or MQTT credentials, from a source address. */
+  async user(username: string, password: string, address: string): Promise<Identity | undefined> {
     const user = this.users.get(username);
-    if (!user || !(await this.verify(password, user.passwordHash))) return undefined;
+    if (!(await this.verify(password, user?.passwordHash, { address, username })) || !user) return undefined;
     return { kind: 'user', name: user.username, role: user.role };
   }
 
   /** An MQTT client at CONNECT. */
-  async client(clientId: string, username: string | undefined, password: Buffer | undefined, conn: unknown): Promise<AuthResult> {
+  async client(clientId: string, username: string | undefined, password: Buffer | undefined, conn: unknown, address = 'unknown'): Promise<AuthResult> {
     const cert = clientCertificate(conn);
     // A pole with a certificate and no password: the certificate names the pole, and the client
     // id (and a username, if sent) must be that pole's id.
@@ -69,14 +84,18 @@ export class Authenticator {
     if (username === undefined || password === undefined) return { ok: false, reason: 'no username or password', badCredentials: true };
     const secret = password.toString('utf8');
     if (this.users.has(username)) {
-      const identity = await this.user(username, secret);
-      return identity ? { ok: true, identity } : { ok: false, reason: 'wrong password for platform user', badCredentials: true };
+      const identity = await this.user(username, secret, address);
+      if (!identity) return { ok: false, reason: 'wrong password for platform user', badCredentials: true };
+      // Client ids of the pole-id form belong to poles: a user taking one would kick the pole off.
+      if (POLE_ID.test(clientId)) return { ok: false, reason: `a platform user's client id may not have the form of a pole id ("${clientId}"); use one with a character a pole id cannot have, e.g. ${username}:dashboard`, badCredentials: false };
+      return { ok: true, identity };
     }
     const entry = await this.options.registry.find(username);
+    const verified = await this.verify(secret, entry?.secretHash, { address, username });
     if (!entry) return { ok: false, reason: `unknown pole or user "${username}"`, badCredentials: true };
-    if (clientId !== username) return { ok: false, reason: `a pole's client id must be its pole id (${username})`, badCredentials: false };
     if (!entry.secretHash) return { ok: false, reason: 'pole has no secret in the registry (certificate only)', badCredentials: true };
-    if (!(await this.verify(secret, entry.secretHash))) return { ok: false, reason: 'wrong secret for pole', badCredentials: true };
+    if (!verified) return { ok: false, reason: 'wrong secret for pole', badCredentials: true };
+    if (clientId !== username) return { ok: false, reason: `a pole's client id must be its pole id (${username})`, badCredentials: false };
     // A secret and a certificate: both must name this pole (another pole's certificate is refused).
     if (cert && !certNames(entry, cert)) return { ok: false, reason: `client certificate of "${cert.cn ?? cert.dnsNames[0]}" is not pole ${entry.id}'s`, badCredentials: true };
     return { ok: true, identity: { kind: 'pole', id: entry.id } };

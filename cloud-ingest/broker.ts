@@ -1,10 +1,11 @@
 // The MQTT broker (aedes 1.x, MQTT 3.1.1): authenticates every client, enforces the ACL, and
 // hands every accepted pole publish to the ingest pipeline before it is acknowledged.
-import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import { parseTopic } from '../contract/topics.js';
 import { publishRefusal, subscribeRefusal, type Identity } from './acl.js';
 import type { Authenticator } from './auth.js';
+import type { ConnectionGuard } from './connection-guard.js';
 import type { Ingest } from './ingest.js';
 
 export interface BrokerOptions {
@@ -12,14 +13,24 @@ export interface BrokerOptions {
   auth: Authenticator;
   ingest: Ingest;
   log: Logger;
+  /** Told when a client has authenticated, so that its connection's pre-login limits end. */
+  guard: ConnectionGuard;
   /** Larger publishes are refused (the client is disconnected, as MQTT 3.1.1 has no negative ack). */
   maxPayloadBytes: number;
 }
+
+/** Where refused publishes go: outside every topic root, and no ACL lets a client subscribe to it. */
+const NOWHERE = '$SYS/polegate/refused';
 
 // MQTT 3.1.1 CONNACK return codes.
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 const IDENTIFIER_REJECTED = 2;
+
+/** The client's source address: its socket's, or for a WebSocket client, that of its HTTP request. */
+function addressOf(client: Client): string {
+  return (client.conn as { remoteAddress?: string }).remoteAddress ?? client.req?.socket?.remoteAddress ?? 'unknown';
+}
 
 function refusal(returnCode: number, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
@@ -30,12 +41,13 @@ export async function createBroker(options: BrokerOptions): Promise<Aedes> {
   const identities = new WeakMap<Client, Identity>();
 
   const authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void) => {
-    auth.client(client.id, username, password, client.conn).then((result) => {
+    auth.client(client.id, username, password, client.conn, addressOf(client)).then((result) => {
       if (result.ok) {
         identities.set(client, result.identity);
+        options.guard.authenticated(client.conn);
         return done(null, true);
       }
-      log.warn({ clientId: client.id, username, reason: result.reason }, 'connection refused');
+      log.warn({ clientId: client.id, username, address: addressOf(client), reason: result.reason }, 'connection refused');
       const code = result.badCredentials ? BAD_USERNAME_OR_PASSWORD : IDENTIFIER_REJECTED;
       done(refusal(code, result.reason), null);
     }, (err: Error) => {
@@ -58,8 +70,22 @@ export async function createBroker(options: BrokerOptions): Promise<Aedes> {
     const reason = publishRefusal(who, topicRoot, packet.topic);
     if (reason) return refuse(reason);
     if (who.kind !== 'pole') return done(null);
-    ingest.accept(packet.topic, payload, who.id).then(() => done(null), (err: Error) => done(err));
+    ingest.accept(packet.topic, payload, who.id).then((forward) => {
+      if (forward === undefined) sendNowhere(packet);
+      else packet.payload = forward;
+      done(null);
+    }, (err: Error) => done(err));
   };
+
+  // What ingest dead-letters is acknowledged (the pole must not resend it forever) but reaches no
+  // subscriber and replaces no retained message: aedes has no "ack, do not route" answer, so the
+  // packet is pointed at a topic no client may subscribe to, and authorizeForward drops it too.
+  const sendNowhere = (packet: PublishPacket) => {
+    packet.topic = NOWHERE;
+    packet.retain = false;
+    packet.payload = Buffer.alloc(0);
+  };
+  const authorizeForward = (_client: Client, packet: AedesPublishPacket) => (packet.topic === NOWHERE ? null : packet);
 
   const authorizeSubscribe = (client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void) => {
     const who = identities.get(client);
@@ -69,7 +95,7 @@ export async function createBroker(options: BrokerOptions): Promise<Aedes> {
     done(null, null);
   };
 
-  const broker = await Aedes.createBroker({ authenticate, authorizePublish, authorizeSubscribe });
+  const broker = await Aedes.createBroker({ authenticate, authorizePublish, authorizeSubscribe, authorizeForward });
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   broker.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
   return broker;

@@ -45,13 +45,22 @@ function required(params: URLSearchParams, name: string): string {
   return value;
 }
 
+/** A path segment, percent-decoded; broken encoding (`%ZZ`) is the client's error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `the path segment "${segment}" is not valid percent-encoding`);
+  }
+}
+
 async function authorized(req: IncomingMessage, auth: Authenticator): Promise<boolean> {
   if (!auth.hasUsers) return true;
   const header = req.headers.authorization ?? '';
   if (!header.startsWith('Basic ')) return false;
   const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  return colon > 0 && (await auth.user(decoded.slice(0, colon), decoded.slice(colon + 1))) !== undefined;
+  return colon > 0 && (await auth.user(decoded.slice(0, colon), decoded.slice(colon + 1), req.socket.remoteAddress ?? 'unknown')) !== undefined;
 }
 
 async function route(req: IncomingMessage, res: ServerResponse, options: HttpApiOptions): Promise<void> {
@@ -68,7 +77,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: HttpApi
   if (path === '/api/poles') return send(res, 200, { poles: await store.listPoles() });
   const pole = /^\/api\/poles\/([^/]+)$/.exec(path);
   if (pole) {
-    const id = decodeURIComponent(pole[1]!);
+    const id = decodeSegment(pole[1]!);
     const detail = await store.getPole(id);
     if (!detail) throw new HttpError(404, `no pole ${id} has reported yet`);
     return send(res, 200, detail);

@@ -1,10 +1,17 @@
 // The cloud ingest config (DESIGN.md, "Cloud ingest" → Config). Keys are the contract.
 import { Type, type Static } from '@sinclair/typebox';
-import { Port } from './shared-schema.js';
+import { Port, Size } from './shared-schema.js';
+
+/** What one MQTT connection may cost (docs/cloud.md, "Under hostile input"); on mqtt, mqtts and ws. */
+const ConnectionLimits = {
+  maxPacketBytes: Type.Optional(Type.Union(Size.anyOf, { description: 'Largest MQTT packet a client may declare; the socket is closed at its fixed header. Default 1088KiB (the 1 MiB publish limit plus headers).' })),
+  connectTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Milliseconds a client has from TCP accept to a successful login. Default 10000.' })),
+  maxConnections: Type.Optional(Type.Integer({ minimum: 1, description: 'Open connections on this listener; more are refused. Default 10000.' })),
+};
 
 export const CloudConfig = Type.Object({
   topicRoot: Type.Optional(Type.String({ minLength: 1, description: 'city/v1 by default.' })),
-  mqtt: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port }, { additionalProperties: false, description: 'Plain MQTT over TCP: only when configured.' })),
+  mqtt: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port, ...ConnectionLimits }, { additionalProperties: false, description: 'Plain MQTT over TCP: only when configured.' })),
   mqtts: Type.Optional(Type.Object({
     host: Type.Optional(Type.String()),
     port: Port,
@@ -12,8 +19,9 @@ export const CloudConfig = Type.Object({
     key: Type.String(),
     ca: Type.Optional(Type.String()),
     requireClientCert: Type.Optional(Type.Boolean()),
+    ...ConnectionLimits,
   }, { additionalProperties: false })),
-  ws: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port }, { additionalProperties: false })),
+  ws: Type.Optional(Type.Object({ host: Type.Optional(Type.String()), port: Port, ...ConnectionLimits }, { additionalProperties: false })),
   http: Type.Optional(Type.Object({
     host: Type.Optional(Type.String()),
     port: Port,
@@ -29,6 +37,9 @@ export const CloudConfig = Type.Object({
     passwordHash: Type.String({ pattern: '^scrypt\\$' }),
     role: Type.Union([Type.Literal('read'), Type.Literal('operate')]),
   }, { additionalProperties: false }))),
+  ingest: Type.Optional(Type.Object({
+    maxFutureMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Readings dated further ahead of the cloud clock are dead-lettered. Default 300000 (5 minutes).' })),
+  }, { additionalProperties: false })),
   cluster: Type.Optional(Type.Object({ id: Type.String({ minLength: 1 }), redis: Type.String({ pattern: '^rediss?://' }) }, { additionalProperties: false })),
 }, { additionalProperties: false, $id: 'https://polegate.dev/schema/cloud.json', title: 'polegate cloud config' });
 

@@ -323,6 +323,10 @@ export class PostgresStore implements Store {
     return (await this.pool.query(COUNTS_SELECT)).rows[0] as StoreCounts;
   }
 
+  async forgetPresence(): Promise<number> {
+    return (await this.pool.query("UPDATE poles SET state = 'unknown' WHERE state = 'online'")).rowCount ?? 0;
+  }
+
   async close(): Promise<void> {
     if (!this.pool.ended) await this.pool.end();
   }

@@ -379,6 +379,10 @@ export class SqliteStore implements Store {
     return this.sql.counts.get() as StoreCounts;
   }
 
+  async forgetPresence(): Promise<number> {
+    return this.db.prepare("UPDATE poles SET state = 'unknown' WHERE state = 'online'").run().changes;
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

@@ -119,6 +119,8 @@ export interface Store {
   deadLetters(limit: number): Promise<StoredDeadLetter[]>;
   blob(sha256: string): Promise<Buffer | undefined>;
   counts(): Promise<StoreCounts>;
+  /** Poles on record as online become unknown (their lastSeen kept); how many. For a cloud start. */
+  forgetPresence(): Promise<number>;
   close(): Promise<void>;
 }
 

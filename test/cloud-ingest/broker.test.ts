@@ -57,14 +57,14 @@ t.test('subscriptions: a pole gets only its own cmd; platform users may read eve
   t.equal(await subscribe(pole, `${ROOT}/pole-a/cmd`), 1);
   t.match(tc.lines.find((l) => l.includes('subscription refused')), /"clientId":"pole-a".*"topic":"city\/v1\/#"/);
 
-  const viewer = await connect(t, tc.url, { clientId: 'viewer-1', username: 'viewer', password: tc.users.viewer });
+  const viewer = await connect(t, tc.url, { clientId: 'viewer:1', username: 'viewer', password: tc.users.viewer });
   t.equal(await subscribe(viewer, `${ROOT}/#`), 1);
   t.equal(await subscribe(viewer, '$SYS/#'), 128);
   const seen = nextEvent<string>(emitter(viewer), 'message');
   await publish(pole, `${ROOT}/pole-a/telemetry`, telemetryPayload('pole-a', 's1', [reading(1)]));
   t.equal(await seen, `${ROOT}/pole-a/telemetry`);
 
-  const operator = await connect(t, tc.url, { clientId: 'operator-1', username: 'operator', password: tc.users.operator });
+  const operator = await connect(t, tc.url, { clientId: 'operator:1', username: 'operator', password: tc.users.operator });
   const command = nextEvent<string>(emitter(pole), 'message');
   await publish(operator, `${ROOT}/pole-a/cmd`, { v: 1, id: 'c1', name: 'poll', args: {} });
   t.equal(await command, `${ROOT}/pole-a/cmd`);
@@ -72,7 +72,7 @@ t.test('subscriptions: a pole gets only its own cmd; platform users may read eve
   const closed = nextEvent(emitter(viewer), 'close');
   viewer.publish(`${ROOT}/pole-a/cmd`, JSON.stringify({ v: 1, id: 'c2', name: 'poll', args: {} }), { qos: 1 });
   await closed;
-  t.match(tc.lines.filter((l) => l.includes('publish refused')).pop(), /"clientId":"viewer-1".*role read may not publish/);
+  t.match(tc.lines.filter((l) => l.includes('publish refused')).pop(), /"clientId":"viewer:1".*role read may not publish/);
 });
 
 t.test('bad payloads go to dead letters with reasons while good messages keep flowing', async (t) => {

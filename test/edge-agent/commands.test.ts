@@ -42,7 +42,7 @@ report: { deadband: { default: 0 }, heartbeatMs: 60000 }
 `);
   const loaded = await loadManifest(file, { env: { POLE_SECRET: tc.secrets[POLE] } });
 
-  const platform = await connect(t, tc.url, { clientId: 'platform-cmd', username: 'operator', password: tc.users.operator });
+  const platform = await connect(t, tc.url, { clientId: 'platform:cmd', username: 'operator', password: tc.users.operator });
   const pole: Pole = { agent: undefined as unknown as EdgeAgent, sim, platform, readings: [], results: new Map(), births: 0 };
   platform.on('message', (topic, payload) => {
     if (topic.endsWith('/birth')) pole.births++;
