@@ -16,6 +16,7 @@ import { resolveDriver } from './resolve-driver.js';
 import { loadYaml } from './load-yaml.js';
 import { isEntry, type Entry, type LoadOptions, type YamlSource } from './yaml-source.js';
 import { unitTable } from './units.js';
+import { deviceUnits } from './device-units.js';
 
 
 export async function loadManifest(file: string, opts: LoadOptions = {}): Promise<LoadedManifest> {
@@ -26,7 +27,7 @@ export async function loadManifest(file: string, opts: LoadOptions = {}): Promis
     manifest: source.value as Manifest,
     devices,
     configHash: createHash('sha256').update(source.interpolatedText).digest('hex'),
-    units: unitTable(devices.flatMap((d) => [...(d.profile?.metrics ?? []), ...(d.lineProfile?.metrics ?? [])].map((m) => m.unit ?? ''))),
+    units: unitTable(devices.flatMap((d) => [...[...(d.profile?.metrics ?? []), ...(d.lineProfile?.metrics ?? [])].map((m) => m.unit ?? ''), ...(d.units ?? [])])),
   };
 }
 
@@ -50,7 +51,9 @@ async function devicesAndChecks(file: string, source: YamlSource, env: NodeJS.Pr
     }
     issues.push(...deviceIssues(resolved.factory.optionsSchema, deviceSchema(resolved.factory), device, index, source));
     const options = driverOptions(device);
-    const loaded: LoadedDevice = { config: device as DeviceConfig, factory: resolved.factory, options };
+    const stated = deviceUnits(device, index, source);
+    issues.push(...stated.issues);
+    const loaded: LoadedDevice = { config: device as DeviceConfig, factory: resolved.factory, options, ...(stated.units.length ? { units: stated.units } : {}) };
     if (resolved.factory === builtinDrivers.modbus) {
       const modbus = await resolveModbusDevice(device, index, { source, shownDir: path.dirname(file), busIds, env, unitsOnLinks });
       issues.push(...modbus.issues);

@@ -11,6 +11,8 @@ export interface LoadedDevice {
   options: Record<string, unknown>;
   /** For Modbus devices: the resolved profile. */
   profile?: Profile;
+  /** Units the device entry states in its own options (`unit:` keys), checked and in the unit table. */
+  units?: string[];
   /** For serial-line devices: the resolved profile. */
   lineProfile?: SerialLineProfile;
 }

@@ -11,7 +11,7 @@ import type { Clock, DriverEvent, Sample } from '../drivers/sdk/types.js';
 import { BusTransports } from './bus-transports.js';
 import { DeviceSlot } from './device-slot.js';
 import { DriverFaults } from './driver-faults.js';
-import { describeForBirth, normalizeSamples } from './normalizer.js';
+import { describeForBirth, normalizeSamples, unknownUnits } from './normalizer.js';
 import { MemoryHold } from './memory-hold.js';
 import { Outbox, type Alarm, type OutboxEvent } from './outbox.js';
 import type { NormalizedReading } from './reading.js';
@@ -80,6 +80,8 @@ export class EdgeAgent extends EventEmitter {
   private readonly flushMs: number;
   /** What the outbox could not take yet; see memory-hold.ts. */
   private readonly hold = new MemoryHold();
+  /** device/unit pairs already warned about as outside the unit table. */
+  private readonly warnedUnits = new Set<string>();
   /** Why the outbox refuses writes, while it does. */
   private outboxFault: string | undefined;
   private closed: Promise<void> | undefined;
@@ -175,6 +177,11 @@ export class EdgeAgent extends EventEmitter {
         description = this.slots.get(d.config.id)!.describe();
       } catch (err) {
         this.log.warn({ device: d.config.id, err: (err as Error).message }, 'describe failed; birth lists the device without metrics');
+      }
+      for (const unit of unknownUnits(description, this.loaded.units)) {
+        if (this.warnedUnits.has(`${d.config.id}/${unit}`)) continue;
+        this.warnedUnits.add(`${d.config.id}/${unit}`);
+        this.log.warn({ device: d.config.id, unit }, 'the driver reports a unit the manifest names nowhere, so it is not in the pole\'s unit table: its readings are sent as written, quality uncertain; state the unit in the device entry (unit:) so that it is checked and converted');
       }
       return describeForBirth(d.config.id, d.config.driver, description, this.loaded.units);
     });

@@ -72,3 +72,8 @@ export function describeForBirth(device: string, driver: string, description: De
   const metrics = description.metrics.map((m) => ({ name: m.name, type: m.type, unit: conversion(units, m.unit)?.canonical ?? m.unit }));
   return description.model === undefined ? { id: device, driver, metrics } : { id: device, driver, model: description.model, metrics };
 }
+
+/** Units of a description the pole's table lacks: their readings go as written, at best uncertain. */
+export function unknownUnits(description: DeviceDescription, units: UnitTable): string[] {
+  return [...new Set(description.metrics.map((m) => m.unit).filter((unit) => conversion(units, unit) === undefined))];
+}

@@ -64,3 +64,21 @@ t.test('an empty or non-mapping manifest is refused', async (t) => {
   await t.rejects(loadManifest(path.join(dir, 'empty.yaml')), { message: /must be a mapping of keys to values, not empty/ });
   await t.rejects(loadManifest(path.join(dir, 'list.yaml')), { message: /must be a mapping of keys to values, not a list/ });
 });
+
+t.test('units a device states in its own options join the unit table', async (t) => {
+  const dir = t.testdir();
+  const { copyFileSync, mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(path.join(dir, 'vendor'));
+  copyFileSync(path.join(cases, 'vendor-driver-units', 'vendor', 'flow-plc.mjs'), path.join(dir, 'vendor', 'flow-plc.mjs'));
+  writeFileSync(path.join(dir, 'pole.yaml'), [
+    'pole: { id: bj-cy-000123 }',
+    'uplink: { url: mqtt://127.0.0.1:1883 }',
+    'devices:',
+    '  - { id: plc-1, driver: ./vendor/flow-plc.mjs, host: 10.0.0.5, nodes: [{ name: flow, unit: L/min }, { name: light, unit: lx }] }',
+    '',
+  ].join('\n'));
+  const loaded = await loadManifest(path.join(dir, 'pole.yaml'));
+  t.same(loaded.devices[0]!.units, ['L/min', 'lx']);
+  t.equal(loaded.units['L/min']?.canonical, 'm3/h', 'converted like a profile unit');
+  t.equal(loaded.units.lx?.canonical, 'lx', 'another quantity: kept as written, and known, so not uncertain');
+});

@@ -2,6 +2,7 @@
 // RTU simulator on the other: values exact in every type and order, faults, retries, one transaction
 // at a time, a bounded queue, and RTU tunnelled over TCP.
 import t, { type Test } from 'tap';
+import net from 'node:net';
 import pino from 'pino';
 import { loadBuiltinProfile } from '../../fixtures/profiles.js';
 import type { DriverContext } from '../../drivers/sdk/types.js';
@@ -11,6 +12,8 @@ import { answerCheck, rtuFrame } from '../../drivers/modbus/rtu-frame.js';
 import { BusArbiter } from '../../edge-agent/bus-arbiter.js';
 import { BusTransports } from '../../edge-agent/bus-transports.js';
 import { interFrameGapMs, openSerialLink } from '../../edge-agent/serial-link.js';
+import { openTcpLink } from '../../edge-agent/tcp-link.js';
+import { waitFor } from '../helpers/wait.js';
 import { startModbusRtuSim, type RtuUnitOptions } from '../../fixtures/modbus-rtu-sim.js';
 import { startPtyPair } from '../peers/pty-pair.js';
 import { missingService } from '../helpers/services.js';
@@ -148,4 +151,35 @@ t.test('RTU over TCP: devices behind one serial server share one connection and 
   t.equal(byMetric(ra).lel!.value, 4.5);
   t.equal(byMetric(rb).ch4!.value, 321);
   t.throws(() => modbus.create({ profile: gas, unitId: 1, host: 'h', framing: 'rtu-over-tcp' }, { deviceId: 'x', log, clock: { now: Date.now }, timeoutMs: 100 }), { code: 'NOT_SUPPORTED', message: /device x: Modbus RTU over TCP to h:502 needs the agent's shared buses/ });
+});
+
+t.test('listen: bytes while the line is idle go to listeners, a transaction\'s to it; a listener survives a lost link', async (t) => {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    // An instrument that answers 'Q' with 'A\n'.
+    socket.on('data', (d: Buffer) => d.includes('Q') && socket.write('A\n'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as net.AddressInfo;
+  const arbiter = new BusArbiter({ id: 'line', where: `127.0.0.1:${port}`, gapMs: 0, open: () => openTcpLink('127.0.0.1', port, 500), log, reopenMs: { min: 20, max: 40 } });
+  t.teardown(() => arbiter.close());
+  let heard = '';
+  const stop = arbiter.listen((bytes) => (heard += bytes.toString('latin1')));
+  await waitFor('the link opened by listen alone', () => sockets.length === 1);
+  sockets[0]!.write('stream-1\n');
+  await waitFor('idle bytes to the listener', () => heard === 'stream-1\n');
+  const answer = await arbiter.handle('d', { timeoutMs: 500, retries: 0 }).transact(Buffer.from('Q'), (got) => (got.includes('\n') ? { kind: 'frame', length: got.indexOf('\n') + 1 } : { kind: 'incomplete' }));
+  t.equal(answer.toString(), 'A\n');
+  t.equal(heard, 'stream-1\n', 'the answer went to the transaction, not the listener');
+  sockets[0]!.destroy();
+  await waitFor('the link reopened', () => sockets.length === 2, 5000);
+  sockets[1]!.write('stream-2\n');
+  await waitFor('the listener hears the new link', () => heard === 'stream-1\nstream-2\n');
+  stop();
+  sockets[1]!.write('stream-3\n');
+  await arbiter.handle('d', { timeoutMs: 500, retries: 0 }).transact(Buffer.from('Q'), (got) => (got.includes('A\n') ? { kind: 'frame', length: got.indexOf('A\n') + 2 } : { kind: 'incomplete' }));
+  t.equal(heard, 'stream-1\nstream-2\n', 'nothing after the listener stopped');
 });

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { unitTable } from '../../config/units.js';
-import { describeForBirth, normalizeSample, normalizeSamples } from '../../edge-agent/normalizer.js';
+import { describeForBirth, normalizeSample, normalizeSamples, unknownUnits } from '../../edge-agent/normalizer.js';
 
 // The pole's table as config/ computes it: the common units (kPa, MPa, bar, cm, mm, [degF], …).
 const units = unitTable([]);
@@ -77,4 +77,9 @@ t.test('a converted value keeps the resolution of the source, without binary noi
   t.equal(value(1.5e-7, 'MPa'), 0.00015, 'exponent notation counts its decimals');
   t.equal(value(5, 'MPa'), 5000, 'never coarser than a whole unit');
   t.equal(value(12.25, 'kPa'), 12.25, 'no conversion, no rounding');
+});
+
+t.test('unknownUnits: the units of a description the table lacks, once each', async (t) => {
+  t.same(unknownUnits({ metrics: [{ name: 'a', unit: 'furlong', type: 'number' }, { name: 'b', unit: 'kPa', type: 'number' }, { name: 'c', unit: 'furlong', type: 'number' }] }, units), ['furlong']);
+  t.same(unknownUnits({ metrics: [{ name: 'a', unit: '', type: 'boolean' }] }, units), []);
 });
