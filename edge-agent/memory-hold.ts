@@ -8,7 +8,8 @@ import { GapTally } from './gap.js';
 import type { Alarm, Outbox, OutboxEvent } from './outbox.js';
 import type { NormalizedReading } from './reading.js';
 
-type Held = { alarm: Alarm } | { event: OutboxEvent };
+/** `committed` learns the message's seq once the outbox has it (a snapshot waits for it to leave). */
+type Held = ({ alarm: Alarm } | { event: OutboxEvent }) & { committed?: (seq: number) => void };
 
 export interface HoldLimits {
   /** Readings held at most; past it the oldest are dropped. */
@@ -28,12 +29,12 @@ export class MemoryHold {
     return this.messages.length + this.readings.length;
   }
 
-  alarm(alarm: Alarm): void {
-    this.hold({ alarm });
+  alarm(alarm: Alarm, committed?: (seq: number) => void): void {
+    this.hold({ alarm, committed });
   }
 
-  event(event: OutboxEvent): void {
-    this.hold({ event });
+  event(event: OutboxEvent, committed?: (seq: number) => void): void {
+    this.hold({ event, committed });
   }
 
   addReadings(readings: readonly NormalizedReading[]): void {
@@ -59,9 +60,9 @@ export class MemoryHold {
   commitInto(outbox: Outbox, now: number): void {
     while (this.messages.length > 0) {
       const next = this.messages[0]!;
-      if ('alarm' in next) outbox.appendAlarm(next.alarm);
-      else outbox.appendEvent(next.event);
+      const seq = 'alarm' in next ? outbox.appendAlarm(next.alarm) : outbox.appendEvent(next.event);
       this.messages.shift();
+      next.committed?.(seq);
     }
     if (this.dropped.size > 0) {
       for (const gap of this.dropped.take('disk-fault', now)) this.messages.push({ event: gap });
