@@ -102,6 +102,9 @@ t.test('an alarm carries the picture taken at its raise; the cloud stores it and
   });
   t.equal(served.type, 'image/jpeg');
   t.equal(sha256(served.bytes), hex, 'the stored bytes match the hash in the alarm');
+  const auth = { authorization: `Basic ${Buffer.from(`viewer:${tc.users.viewer}`).toString('base64')}` };
+  const history = await (await fetch(`${tc.http}/api/poles/${POLE}/alarms`, { headers: auth })).json();
+  t.match(history, { pole: POLE, alarms: [{ id: alarm.json.alarm.id, state: 'raised', snapshot: ref }] }, 'the API shows the alarm with its picture\'s hash');
   await waitFor('the pole\'s copy deleted after PUBACK', () => pole.agent.snapshotStats().count === 0);
   t.equal((await tc.cloud.store.counts()).deadLetters, 0, 'nothing dead-lettered: the blob topic is not parsed as JSON');
 });
@@ -137,6 +140,10 @@ t.test('the snapshot command takes a picture; its result names the hash and the 
   const event = await waitFor('the snapshot event', () => seen.of('event').find((m) => m.json.event.type === 'snapshot'));
   t.match(event.json.event, { device: 'cam-1', snapshot: result.json.result.snapshot, cause: 'command' });
   await waitFor('the blob stored', async () => (await getBlob(tc, hex)).status === 200);
+  const auth = { authorization: `Basic ${Buffer.from(`viewer:${tc.users.viewer}`).toString('base64')}` };
+  const events = await (await fetch(`${tc.http}/api/poles/${POLE}/events?limit=5`, { headers: auth })).json();
+  t.match(events.events.find((e: { type: string }) => e.type === 'snapshot'), { device: 'cam-1', snapshot: result.json.result.snapshot, cause: 'command' }, 'the API shows the snapshot event with its hash');
+  t.equal((await fetch(`${tc.http}/api/poles/nope-pole/events`, { headers: auth })).status, 404);
 
   pole.camera.snapshotFailing = true;
   await publish(client, `${ROOT}/${POLE}/cmd`, { v: 1, id: 'snap-2', name: 'snapshot', args: { device: 'cam-1' } });
