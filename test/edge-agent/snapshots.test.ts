@@ -149,6 +149,12 @@ t.test('the snapshot command takes a picture; its result names the hash and the 
   await publish(client, `${ROOT}/${POLE}/cmd`, { v: 1, id: 'snap-2', name: 'snapshot', args: { device: 'cam-1' } });
   const refused = await waitFor('the failed result', () => seen.of('cmd/result').find((m) => m.json.id === 'snap-2'));
   t.match(refused.json, { ok: false, error: { code: 'DEVICE_ERROR', message: 'test camera refuses the snapshot' } });
+  pole.camera.snapshotFailing = false;
+  pole.camera.snapshotBytes = 5 * 2 ** 20;
+  await publish(client, `${ROOT}/${POLE}/cmd`, { v: 1, id: 'snap-big', name: 'snapshot', args: { device: 'cam-1' } });
+  const big = await waitFor('the refused 5 MB picture', () => seen.of('cmd/result').find((m) => m.json.id === 'snap-big'));
+  t.match(big.json, { ok: false, error: { code: 'DEVICE_ERROR', message: `the snapshot of cam-1 is ${5 * 2 ** 20} bytes, over buffer.snapshots.maxSnapshotBytes (1048576); it was not kept` } });
+  t.equal(pole.agent.snapshotStats().bytes, 0, 'the budget holds: nothing of it kept');
   await publish(client, `${ROOT}/${POLE}/cmd`, { v: 1, id: 'snap-3', name: 'snapshot', args: { device: 'gas-1' } });
   const unsupported = await waitFor('the unsupported result', () => seen.of('cmd/result').find((m) => m.json.id === 'snap-3'));
   t.match(unsupported.json, { ok: false, error: { code: 'UNSUPPORTED', message: 'the driver of device gas-1 takes no snapshots' } });
