@@ -123,6 +123,7 @@ export const SnapshotEvent = Type.Object({
   snapshot: BlobRef,
   size: Type.Integer({ minimum: 0, description: 'Bytes of the picture.' }),
   cause: SnapshotCause,
+  alarm: Type.Optional(Type.String({ minLength: 1, description: 'For cause alarm: the alarm that left before its picture was ready (see the rule key snapshotWaitMs).' })),
 }, { $id: 'snapshot-event', title: 'Snapshot event fields' });
 
 /** The fields of an `event` of type `snapshot-failed`: a picture was wanted and none was kept. */

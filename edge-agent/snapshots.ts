@@ -6,7 +6,9 @@
 //
 // An alarm waits for its picture at most the rule's snapshotWaitMs (SNAPSHOT_WAIT_MS by default),
 // and then leaves without it: a camera that is slow or gone never holds back an alarm longer than
-// that bound. A picture that comes after the bound is dropped (it would belong to no message).
+// that bound. A picture that comes later (within SNAPSHOT_TIMEOUT_MS) is still kept, announced by a
+// `snapshot` event naming the alarm. With snapshotWaitMs 0 the alarm never waits: it leaves as fast
+// as one without a picture, and its picture always follows that way.
 import type { Alarm, OutboxEvent } from './outbox.js';
 import type { Clock, Driver, Logger } from '../drivers/sdk/types.js';
 import type { SnapshotEvent, SnapshotFailedEvent } from '../contract/schemas.js';
@@ -54,6 +56,7 @@ export function blobRef(sha256: string): string {
 
 export class Snapshots {
   private readonly timers: NodeJS.Timeout[] = [];
+  private stopped = false;
   /** Devices whose periodic snapshot failed last time: reported once per failing spell. */
   private readonly failing = new Set<string>();
 
@@ -92,27 +95,50 @@ export class Snapshots {
 
   /** Takes, keeps and announces (a `snapshot` event) one picture; rejects with the reason. */
   async capture(device: string, cause: Cause, timeoutMs = SNAPSHOT_TIMEOUT_MS): Promise<{ snapshot: string; size: number }> {
-    const bytes = await this.take(device, timeoutMs);
+    return this.announce(device, await this.take(device, timeoutMs), cause);
+  }
+
+  private announce(device: string, bytes: Buffer, cause: Cause, alarm?: string): { snapshot: string; size: number } {
     const ts = this.host.clock.now();
     const sha256 = this.keep(device, bytes, ts);
-    const event: SnapshotEvent = { type: 'snapshot', device, ts, snapshot: blobRef(sha256), size: bytes.length, cause };
+    const event: SnapshotEvent = { type: 'snapshot', device, ts, snapshot: blobRef(sha256), size: bytes.length, cause, ...(alarm === undefined ? {} : { alarm }) };
     this.host.event(event, (seq) => this.host.store.link(sha256, seq));
     return { snapshot: event.snapshot, size: bytes.length };
   }
 
-  /** The alarm with the picture taken at its raise, or without it (and why) after at most `waitMs`. */
+  /**
+   * The alarm with the picture taken at its raise, or without it (and, unless `waitMs` is 0, a
+   * snapshot-failed event saying why) after at most `waitMs`; a later picture follows on its own.
+   */
   async forAlarm(transition: AlarmTransition, waitMs = SNAPSHOT_WAIT_MS): Promise<AlarmWithSnapshot> {
     const { snapshot: camera, ...alarm } = transition;
     if (camera === undefined) return { alarm };
+    const failed = (reason: string): SnapshotFailedEvent => ({ type: 'snapshot-failed', device: camera, ts: this.host.clock.now(), cause: 'alarm', alarm: alarm.id, reason });
+    const taking = this.take(camera, SNAPSHOT_TIMEOUT_MS);
+    let late = false;
     try {
-      const bytes = await this.take(camera, waitMs);
+      const bytes = await (waitMs > 0 ? within(taking, waitMs, `camera ${camera}`) : Promise.reject(new Timeout('no wait')));
       const sha256 = this.keep(camera, bytes, this.host.clock.now());
       return { alarm: { ...alarm, snapshot: blobRef(sha256) }, committed: (seq) => this.host.store.link(sha256, seq) };
     } catch (err) {
-      const reason = (err as Error).message;
-      this.host.log.warn({ alarm: alarm.id, device: camera, reason }, 'alarm leaves without its snapshot');
-      return { alarm, failed: { type: 'snapshot-failed', device: camera, ts: this.host.clock.now(), cause: 'alarm', alarm: alarm.id, reason } };
+      late = err instanceof Timeout;
+      if (!late) return this.without(alarm, camera, failed((err as Error).message));
+      return this.without(alarm, camera, waitMs > 0 ? failed((err as Error).message) : undefined);
+    } finally {
+      // The picture that comes after the alarm left is still the picture of its raise.
+      if (late) {
+        taking.then((bytes) => {
+          if (!this.stopped) this.announce(camera, bytes, 'alarm', alarm.id);
+        }, (err: Error) => {
+          if (!this.stopped && waitMs === 0) this.host.event(failed(err.message));
+        }).catch((err: Error) => this.host.log.warn({ alarm: alarm.id, err: err.message }, 'late snapshot not kept'));
+      }
     }
+  }
+
+  private without(alarm: Alarm, camera: string, failed: SnapshotFailedEvent | undefined): AlarmWithSnapshot {
+    if (failed) this.host.log.warn({ alarm: alarm.id, device: camera, reason: failed.reason }, 'alarm leaves without its snapshot');
+    return failed ? { alarm, failed } : { alarm };
   }
 
   /** Periodic snapshots of the devices with `snapshotMs`. */
@@ -137,6 +163,7 @@ export class Snapshots {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
   }

@@ -109,22 +109,44 @@ t.test('an alarm carries the picture taken at its raise; the cloud stores it and
   t.equal((await tc.cloud.store.counts()).deadLetters, 0, 'nothing dead-lettered: the blob topic is not parsed as JSON');
 });
 
-t.test('a camera that does not answer in time: the alarm leaves at once without a picture, and an event says why', async (t) => {
+t.test('a camera that does not answer in time: the alarm leaves at once without a picture, an event says why, the late picture follows', async (t) => {
   const tc = await startTestCloud(t, CLOUD);
   const { seen } = await platform(t, tc);
   const pole = await startPole(t, tc, {
-    camera: { snapshotDelayMs: 5000 },
+    camera: { snapshotDelayMs: 1500 },
     rules: [{ id: 'gas-high', metric: 'gas-1.lel', above: 20, severity: 'critical', snapshot: 'cam-1', snapshotWaitMs: 300 }],
   });
   await waitFor('the pole online', () => seen.of('state').length > 0);
   const raisedAt = Date.now();
   pole.gas.value = 25;
   const alarm = await waitFor('the alarm on the platform', () => seen.of('alarm')[0], 4000);
-  t.ok(alarm.at - raisedAt < 1500, `the alarm arrived ${alarm.at - raisedAt} ms after the value crossed, not after the camera's 5 s`);
+  t.ok(alarm.at - raisedAt < 1200, `the alarm arrived ${alarm.at - raisedAt} ms after the value crossed, not after the camera's 1.5 s`);
   t.notOk('snapshot' in alarm.json.alarm, 'no picture attached');
   const failed = await waitFor('a snapshot-failed event', () => seen.of('event').find((m) => m.json.event.type === 'snapshot-failed'));
   t.match(failed.json.event, { device: 'cam-1', cause: 'alarm', alarm: alarm.json.alarm.id, reason: 'camera cam-1 did not answer within 300 ms' });
   t.ok(seen.messages.indexOf(alarm) < seen.messages.indexOf(failed), 'the alarm first, then why it has no picture');
+  const late = await waitFor('the late picture\'s event', () => seen.of('event').find((m) => m.json.event.type === 'snapshot'), 5000);
+  t.match(late.json.event, { device: 'cam-1', cause: 'alarm', alarm: alarm.json.alarm.id, snapshot: `sha256:${sha256(pole.camera.lastSnapshot!)}` });
+  await waitFor('the late picture stored', async () => (await getBlob(tc, late.json.event.snapshot.slice(7))).status === 200);
+});
+
+t.test('snapshotWaitMs 0: the alarm never waits, its picture follows in a snapshot event', async (t) => {
+  const tc = await startTestCloud(t, CLOUD);
+  const { seen } = await platform(t, tc);
+  const pole = await startPole(t, tc, {
+    camera: { snapshotDelayMs: 200 },
+    rules: [{ id: 'gas-high', metric: 'gas-1.lel', above: 20, severity: 'critical', snapshot: 'cam-1', snapshotWaitMs: 0 }],
+  });
+  await waitFor('the pole online', () => seen.of('state').length > 0);
+  pole.gas.value = 25;
+  const alarm = await waitFor('the alarm on the platform', () => seen.of('alarm')[0], 4000);
+  t.notOk('snapshot' in alarm.json.alarm);
+  const event = await waitFor('the snapshot event', () => seen.of('event').find((m) => m.json.event.type === 'snapshot'), 5000);
+  t.ok(alarm.at - pole.alarms[0]!.ts < 150, `the alarm did not wait for the camera's 200 ms (${alarm.at - pole.alarms[0]!.ts} ms)`);
+  t.match(event.json.event, { cause: 'alarm', alarm: alarm.json.alarm.id });
+  t.notOk(seen.of('event').some((m) => m.json.event.type === 'snapshot-failed'), 'nothing failed: no snapshot-failed event');
+  const blob = await waitFor('the blob', () => seen.of('blob')[0]);
+  t.equal(`sha256:${blob.sha256}`, event.json.event.snapshot);
 });
 
 t.test('the snapshot command takes a picture; its result names the hash and the blob reaches the cloud', async (t) => {
