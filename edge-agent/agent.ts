@@ -270,7 +270,7 @@ export class EdgeAgent extends EventEmitter {
     this.uplink.kick(urgent);
   }
 
-  private appendEvent(event: OutboxEvent, committed?: (seq: number) => void): void {
+  private appendEvent(event: OutboxEvent, committed?: (seq: number | null) => void): void {
     this.hold.event(event, committed);
     this.commitHeld();
     this.emit('event', event);

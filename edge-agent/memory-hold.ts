@@ -8,8 +8,12 @@ import { GapTally } from './gap.js';
 import type { Alarm, Outbox, OutboxEvent } from './outbox.js';
 import type { NormalizedReading } from './reading.js';
 
-/** `committed` learns the message's seq once the outbox has it (a snapshot waits for it to leave). */
-type Held = ({ alarm: Alarm } | { event: OutboxEvent }) & { committed?: (seq: number) => void };
+/**
+ * `committed` learns the message's seq once the outbox has it (a snapshot waits for it to leave), or
+ * null when the bound drops the message (its snapshot then has nothing to wait for).
+ */
+type Committed = (seq: number | null) => void;
+type Held = ({ alarm: Alarm } | { event: OutboxEvent }) & { committed?: Committed };
 
 export interface HoldLimits {
   /** Readings held at most; past it the oldest are dropped. */
@@ -29,11 +33,11 @@ export class MemoryHold {
     return this.messages.length + this.readings.length;
   }
 
-  alarm(alarm: Alarm, committed?: (seq: number) => void): void {
+  alarm(alarm: Alarm, committed?: Committed): void {
     this.hold({ alarm, committed });
   }
 
-  event(event: OutboxEvent, committed?: (seq: number) => void): void {
+  event(event: OutboxEvent, committed?: Committed): void {
     this.hold({ event, committed });
   }
 
@@ -50,6 +54,7 @@ export class MemoryHold {
     const oldestEvent = this.messages.findIndex((m) => 'event' in m);
     const [lost] = this.messages.splice(oldestEvent >= 0 ? oldestEvent : 0, 1);
     this.dropped.addEvent('event' in lost! ? lost.event : { device: lost!.alarm.device, type: 'alarm', ts: lost!.alarm.ts });
+    lost!.committed?.(null);
   }
 
   /**

@@ -30,13 +30,13 @@ export interface SnapshotHost {
   clock: Clock;
   log: Logger;
   /** Commits an event to the outbox (through the agent's hold); `committed` learns its seq. */
-  event(event: OutboxEvent, committed?: (seq: number) => void): void;
+  event(event: OutboxEvent, committed?: (seq: number | null) => void): void;
 }
 
 /** An alarm ready for the outbox: with its picture (and the link to make once committed), or with the reason why not. */
 export interface AlarmWithSnapshot {
   alarm: Alarm;
-  committed?: (seq: number) => void;
+  committed?: (seq: number | null) => void;
   failed?: SnapshotFailedEvent;
 }
 
