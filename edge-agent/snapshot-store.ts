@@ -47,6 +47,8 @@ export function snapshotPath(outboxPath: string): string {
 export class SnapshotStore {
   private readonly inFlight = new Set<string>();
   private storedBytes: number;
+  /** Rows stored: an empty store (nearly always, on a pole without cameras) costs no query. */
+  private rows: number;
   private readonly sql;
 
   private constructor(private readonly db: Database.Database, readonly budget: SnapshotBudget, private readonly now: () => number) {
@@ -67,7 +69,9 @@ export class SnapshotStore {
       remove: db.prepare<[string]>('DELETE FROM snapshots WHERE sha256 = ?'),
       total: db.prepare<[], { n: number; bytes: number | null }>('SELECT count(*) AS n, sum(size) AS bytes FROM snapshots'),
     };
-    this.storedBytes = this.sql.total.get()!.bytes ?? 0;
+    const total = this.sql.total.get()!;
+    this.storedBytes = total.bytes ?? 0;
+    this.rows = total.n;
   }
 
   static open(path: string, budget: SnapshotBudget = DEFAULT_SNAPSHOT_BUDGET, now: () => number = Date.now): SnapshotStore {
@@ -104,6 +108,7 @@ export class SnapshotStore {
     dropped.push(...this.makeRoom(bytes.length));
     this.sql.insert.run(sha256, device, ts, bytes.length, bytes);
     this.storedBytes += bytes.length;
+    this.rows++;
     return { sha256, dropped };
   }
 
@@ -129,6 +134,7 @@ export class SnapshotStore {
 
   /** Drops snapshots older than maxAgeMs (not those in flight); returns them. */
   expire(): DroppedSnapshot[] {
+    if (this.rows === 0) return [];
     const old = this.sql.olderThan.all(this.now() - this.budget.maxAgeMs).filter((r) => !this.inFlight.has(r.sha256));
     for (const r of old) this.remove(r.sha256, r.size);
     return old.map(({ sha256, device, ts }) => ({ sha256, device, ts }));
@@ -137,10 +143,12 @@ export class SnapshotStore {
   private remove(sha256: string, size: number): void {
     this.sql.remove.run(sha256);
     this.storedBytes -= size;
+    this.rows--;
   }
 
   /** The oldest snapshot free to leave: not in flight, and its message no longer in the outbox. */
   next(messagePending: (seq: number) => boolean): PendingBlob | undefined {
+    if (this.rows === this.inFlight.size) return undefined;
     for (const row of this.sql.oldest.all(64 + this.inFlight.size)) {
       if (this.inFlight.has(row.sha256) || row.ref_seq === -1 || (row.ref_seq !== null && messagePending(row.ref_seq))) continue;
       const found = this.sql.bytes.get(row.sha256);
