@@ -122,8 +122,8 @@ export class Snapshots {
       return { alarm: { ...alarm, snapshot: blobRef(sha256) }, committed: (seq) => this.host.store.link(sha256, seq) };
     } catch (err) {
       late = err instanceof Timeout;
-      if (!late) return this.without(alarm, camera, failed((err as Error).message));
-      return this.without(alarm, camera, waitMs > 0 ? failed((err as Error).message) : undefined);
+      // Not waiting at all is no failure: the picture follows (or its failure is reported then).
+      return this.without(alarm, camera, late && waitMs === 0 ? undefined : failed((err as Error).message));
     } finally {
       // The picture that comes after the alarm left is still the picture of its raise.
       if (late) {
