@@ -113,19 +113,19 @@ t.test('a camera that does not answer in time: the alarm leaves at once without 
   const tc = await startTestCloud(t, CLOUD);
   const { seen } = await platform(t, tc);
   const pole = await startPole(t, tc, {
-    camera: { snapshotDelayMs: 1500 },
+    camera: { snapshotDelayMs: 3000 },
     rules: [{ id: 'gas-high', metric: 'gas-1.lel', above: 20, severity: 'critical', snapshot: 'cam-1', snapshotWaitMs: 300 }],
   });
   await waitFor('the pole online', () => seen.of('state').length > 0);
   const raisedAt = Date.now();
   pole.gas.value = 25;
   const alarm = await waitFor('the alarm on the platform', () => seen.of('alarm')[0], 4000);
-  t.ok(alarm.at - raisedAt < 1200, `the alarm arrived ${alarm.at - raisedAt} ms after the value crossed, not after the camera's 1.5 s`);
+  t.ok(alarm.at - raisedAt < 2500, `the alarm arrived ${alarm.at - raisedAt} ms after the value crossed, not after the camera's 3 s`);
   t.notOk('snapshot' in alarm.json.alarm, 'no picture attached');
   const failed = await waitFor('a snapshot-failed event', () => seen.of('event').find((m) => m.json.event.type === 'snapshot-failed'));
   t.match(failed.json.event, { device: 'cam-1', cause: 'alarm', alarm: alarm.json.alarm.id, reason: 'camera cam-1 did not answer within 300 ms' });
   t.ok(seen.messages.indexOf(alarm) < seen.messages.indexOf(failed), 'the alarm first, then why it has no picture');
-  const late = await waitFor('the late picture\'s event', () => seen.of('event').find((m) => m.json.event.type === 'snapshot'), 5000);
+  const late = await waitFor('the late picture\'s event', () => seen.of('event').find((m) => m.json.event.type === 'snapshot'), 8000);
   t.match(late.json.event, { device: 'cam-1', cause: 'alarm', alarm: alarm.json.alarm.id, snapshot: `sha256:${sha256(pole.camera.lastSnapshot!)}` });
   await waitFor('the late picture stored', async () => (await getBlob(tc, late.json.event.snapshot.slice(7))).status === 200);
 });
@@ -134,7 +134,7 @@ t.test('snapshotWaitMs 0: the alarm never waits, its picture follows in a snapsh
   const tc = await startTestCloud(t, CLOUD);
   const { seen } = await platform(t, tc);
   const pole = await startPole(t, tc, {
-    camera: { snapshotDelayMs: 200 },
+    camera: { snapshotDelayMs: 1500 },
     rules: [{ id: 'gas-high', metric: 'gas-1.lel', above: 20, severity: 'critical', snapshot: 'cam-1', snapshotWaitMs: 0 }],
   });
   await waitFor('the pole online', () => seen.of('state').length > 0);
@@ -142,7 +142,7 @@ t.test('snapshotWaitMs 0: the alarm never waits, its picture follows in a snapsh
   const alarm = await waitFor('the alarm on the platform', () => seen.of('alarm')[0], 4000);
   t.notOk('snapshot' in alarm.json.alarm);
   const event = await waitFor('the snapshot event', () => seen.of('event').find((m) => m.json.event.type === 'snapshot'), 5000);
-  t.ok(alarm.at - pole.alarms[0]!.ts < 150, `the alarm did not wait for the camera's 200 ms (${alarm.at - pole.alarms[0]!.ts} ms)`);
+  t.ok(alarm.at - pole.alarms[0]!.ts < 1000, `the alarm did not wait for the camera's 1.5 s (${alarm.at - pole.alarms[0]!.ts} ms)`);
   t.match(event.json.event, { cause: 'alarm', alarm: alarm.json.alarm.id });
   t.notOk(seen.of('event').some((m) => m.json.event.type === 'snapshot-failed'), 'nothing failed: no snapshot-failed event');
   const blob = await waitFor('the blob', () => seen.of('blob')[0]);
