@@ -194,6 +194,11 @@ t.test('the snapshot budget: the oldest pictures are dropped, reported as gap ev
   const gaps = () => pole.events.filter((e) => e.type === 'gap' && (e as { kind?: string }).kind === 'snapshot');
   await waitFor('gap events for dropped snapshots', () => gaps().reduce((n, g) => n + (g as unknown as { count: number }).count, 0) >= 3, 10_000);
   pole.camera.snapshotFailing = true;
+  const failedOnce = await waitFor('a periodic snapshot-failed event', () => pole.events.find((e) => e.type === 'snapshot-failed'));
+  t.match(failedOnce, { device: 'cam-1', cause: 'periodic', reason: 'test camera refuses the snapshot' });
+  const calls = pole.camera.snapshotCalls!;
+  await waitFor('three more failing periodic snapshots', () => pole.camera.snapshotCalls! >= calls + 3);
+  t.equal(pole.events.filter((e) => e.type === 'snapshot-failed').length, 1, 'a failing camera is reported once per failing spell');
   const stats = pole.agent.snapshotStats();
   t.ok(stats.bytes <= budget, `kept ${stats.bytes} bytes of snapshots within the budget of ${budget}`);
   t.ok(stats.count >= 4, `${stats.count} snapshots kept`);

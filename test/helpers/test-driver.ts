@@ -32,7 +32,8 @@ export interface TestDeviceControl {
   snapshotBytes?: number;
   /** …or throws while this is true. */
   snapshotFailing?: boolean;
-  /** Snapshots taken so far, and the last picture. */
+  /** Snapshots asked for, taken so far, and the last picture. */
+  snapshotCalls?: number;
   snapshots?: number;
   lastSnapshot?: Buffer;
 }
@@ -57,6 +58,7 @@ class TestDevice implements Driver {
 
   private async takeSnapshot(): Promise<Buffer> {
     const control = this.options.control ?? {};
+    control.snapshotCalls = (control.snapshotCalls ?? 0) + 1;
     if (control.snapshotDelayMs) await new Promise((r) => setTimeout(r, control.snapshotDelayMs));
     if (control.snapshotFailing) throw new Error('test camera refuses the snapshot');
     control.snapshots = (control.snapshots ?? 0) + 1;
