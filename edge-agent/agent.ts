@@ -235,12 +235,14 @@ export class EdgeAgent extends EventEmitter {
     // Telemetry waits for the rest of its round (onRoundEnd), a moment at most.
     this.groupTimer ??= setTimeout(() => this.commitRound(false), COMMIT_GROUP_MS);
     // An alarm with a picture waits for it (bounded: snapshots.ts); alarms after it wait their turn.
+    // Each picture is asked for now, at its alarm's raise; only the commits are in turn.
     for (const transition of transitions) {
       const rule = this.loaded.manifest.rules?.find((r) => r.id === transition.rule);
+      const ready = this.snapshots.forAlarm(transition, rule?.snapshotWaitMs);
       this.alarmsWaiting++;
       this.alarmChain = this.alarmChain
-        .then(() => this.snapshots.forAlarm(transition, rule?.snapshotWaitMs))
-        .then((ready) => this.raise([ready]))
+        .then(() => ready)
+        .then((alarm) => this.raise([alarm]))
         .finally(() => this.alarmsWaiting--);
     }
   }
