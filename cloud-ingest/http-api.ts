@@ -6,6 +6,7 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth.js';
 import { createWebServer } from './server-tls.js';
+import { HISTORY_LIMIT } from './store/history.js';
 import type { Store } from './store/store.js';
 
 export const SERIES_LIMIT = { default: 1000, max: 10_000 };
@@ -81,6 +82,14 @@ async function route(req: IncomingMessage, res: ServerResponse, options: HttpApi
     const detail = await store.getPole(id);
     if (!detail) throw new HttpError(404, `no pole ${id} has reported yet`);
     return send(res, 200, detail);
+  }
+  const history = /^\/api\/poles\/([^/]+)\/(alarms|events)$/.exec(path);
+  if (history) {
+    const id = decodeURIComponent(history[1]!);
+    const limit = integer(params, 'limit', HISTORY_LIMIT.default, HISTORY_LIMIT.max) || 1;
+    const found = history[2] === 'alarms' ? await store.recentAlarms(id, limit) : await store.recentEvents(id, limit);
+    if (!found) throw new HttpError(404, `no pole ${id} has reported yet`);
+    return send(res, 200, { pole: id, [history[2]!]: found });
   }
   if (path === '/api/series') {
     const query = {

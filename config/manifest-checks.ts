@@ -69,6 +69,7 @@ function ruleIssues(rule: Entry, path: YamlPath, metrics: DeviceMetrics, deviceI
   if (typeof rule.snapshot === 'string' && !metrics.has(rule.snapshot)) {
     at([...path, 'snapshot'], `no device '${rule.snapshot}' on this pole to take a snapshot${didYouMean(rule.snapshot, deviceIds)}`);
   }
+  if (rule.snapshotWaitMs !== undefined && rule.snapshot === undefined) at([...path, 'snapshotWaitMs'], 'snapshotWaitMs applies to a rule with snapshot: only; add snapshot: <camera> or remove snapshotWaitMs');
   const { above, below, clearBelow, clearAbove, dropBy, riseBy, withinMs } = rule;
   if (above === undefined && below === undefined && dropBy === undefined && riseBy === undefined) {
     at(path, 'a rule needs a condition: above:, below:, dropBy: or riseBy:');

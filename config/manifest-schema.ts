@@ -37,6 +37,11 @@ export const Manifest = Type.Object({
   buffer: Type.Optional(Type.Object({
     path: Type.String({ minLength: 1 }),
     maxBytes: Type.Optional(Size),
+    snapshots: Type.Optional(Type.Object({
+      maxBytes: Type.Optional(Size),
+      maxAgeMs: Type.Optional(Millis),
+      maxSnapshotBytes: Type.Optional(Size),
+    }, { additionalProperties: false, description: 'Camera snapshots waiting for the cloud: a budget of their own, beside the outbox.' })),
   }, { additionalProperties: false })),
   status: Type.Optional(Type.Object({ port: Port, host: Type.Optional(Type.String()) }, { additionalProperties: false })),
   buses: Type.Optional(Type.Array(Type.Object({
@@ -61,6 +66,7 @@ export const Manifest = Type.Object({
     withinMs: Type.Optional(Millis),
     severity: Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]),
     snapshot: Type.Optional(Type.String()),
+    snapshotWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, description: 'How long a raised alarm waits for its snapshot before it leaves without one (1500 by default).' })),
   }, { additionalProperties: false }))),
   report: Type.Optional(Type.Object({
     deadband: Type.Optional(Type.Object({

@@ -94,7 +94,7 @@ export const EventPayload = Type.Object({
   stream: StreamId,
   seq: Seq,
   event: Type.Object({
-    type: Type.String({ minLength: 1, description: 'device-online, device-offline, motion, tamper, gap, config-applied, …' }),
+    type: Type.String({ minLength: 1, description: 'device-online, device-offline, motion, tamper, gap, snapshot, snapshot-failed, config-applied, …' }),
     device: Type.Optional(Type.String({ minLength: 1 })),
     ts: Ts,
   }, { additionalProperties: true }),
@@ -105,13 +105,36 @@ export const GapEvent = Type.Object({
   type: Type.Literal('gap'),
   device: Type.Optional(Type.String({ minLength: 1, description: 'The device whose readings or events were dropped.' })),
   ts: Ts,
-  kind: Type.Union([Type.Literal('telemetry'), Type.Literal('event')], { description: 'What was dropped.' }),
-  count: Type.Integer({ minimum: 1, description: 'Readings (telemetry) or events dropped.' }),
-  metrics: Type.Integer({ minimum: 1, description: 'Distinct metrics (telemetry) or event types among them.' }),
+  kind: Type.Union([Type.Literal('telemetry'), Type.Literal('event'), Type.Literal('snapshot')], { description: 'What was dropped.' }),
+  count: Type.Integer({ minimum: 1, description: 'Readings (telemetry), events or snapshots dropped.' }),
+  metrics: Type.Integer({ minimum: 1, description: 'Distinct metrics (telemetry) or event types among them; 1 for snapshots.' }),
   from: Ts,
   to: Ts,
-  reason: Type.Union([Type.Literal('buffer-full'), Type.Literal('disk-fault')], { description: 'buffer-full: evicted by buffer.maxBytes; disk-fault: dropped from memory while the disk refused writes.' }),
+  reason: Type.Union([Type.Literal('buffer-full'), Type.Literal('disk-fault'), Type.Literal('expired')], { description: 'buffer-full: evicted by buffer.maxBytes (snapshots: buffer.snapshots.maxBytes); disk-fault: dropped from memory while the disk refused writes; expired: a snapshot older than buffer.snapshots.maxAgeMs.' }),
 }, { $id: 'gap-event', title: 'Gap event fields' });
+
+const SnapshotCause = Type.Union([Type.Literal('periodic'), Type.Literal('command'), Type.Literal('alarm')], { description: 'periodic: the device option snapshotMs; command: the snapshot command; alarm: a rule with snapshot.' });
+
+/** The fields of an `event` of type `snapshot`: a picture was taken; its blob follows the event. */
+export const SnapshotEvent = Type.Object({
+  type: Type.Literal('snapshot'),
+  device: Type.String({ minLength: 1, description: 'The camera.' }),
+  ts: Ts,
+  snapshot: BlobRef,
+  size: Type.Integer({ minimum: 0, description: 'Bytes of the picture.' }),
+  cause: SnapshotCause,
+  alarm: Type.Optional(Type.String({ minLength: 1, description: 'For cause alarm: the alarm that left before its picture was ready (see the rule key snapshotWaitMs).' })),
+}, { $id: 'snapshot-event', title: 'Snapshot event fields' });
+
+/** The fields of an `event` of type `snapshot-failed`: a picture was wanted and none was kept. */
+export const SnapshotFailedEvent = Type.Object({
+  type: Type.Literal('snapshot-failed'),
+  device: Type.String({ minLength: 1, description: 'The camera.' }),
+  ts: Ts,
+  cause: SnapshotCause,
+  alarm: Type.Optional(Type.String({ minLength: 1, description: 'For cause alarm: the id of the alarm that left without its picture.' })),
+  reason: Type.String({ minLength: 1, description: 'Why: the camera did not answer within the bound, refused, has no snapshot, or the picture is over buffer.snapshots.maxSnapshotBytes.' }),
+}, { $id: 'snapshot-failed-event', title: 'Snapshot failed event fields' });
 
 export const CommandPayload = Type.Object({
   v: V,
@@ -136,6 +159,8 @@ export type TelemetryPayload = Static<typeof TelemetryPayload>;
 export type AlarmPayload = Static<typeof AlarmPayload>;
 export type EventPayload = Static<typeof EventPayload>;
 export type GapEvent = Static<typeof GapEvent>;
+export type SnapshotEvent = Static<typeof SnapshotEvent>;
+export type SnapshotFailedEvent = Static<typeof SnapshotFailedEvent>;
 export type CommandPayload = Static<typeof CommandPayload>;
 export type CommandResultPayload = Static<typeof CommandResultPayload>;
 export type Quality = Static<typeof Quality>;

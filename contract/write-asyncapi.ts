@@ -79,9 +79,13 @@ export const EXAMPLES: Record<JsonTopicKind, Example[]> = {
     { name: 'device-offline', summary: 'A device stopped answering.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1050, event: { type: 'device-offline', device: 'level-1', ts: TS } } },
     { name: 'motion', summary: 'A camera event, with its snapshot.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1051, event: { type: 'motion', device: 'cam-1', ts: TS, snapshot: SNAPSHOT } } },
     { name: 'gap', summary: 'Telemetry evicted from a full outbox: which device, which time range.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1052, event: { type: 'gap', device: 'pressure-1', ts: TS, kind: 'telemetry', count: 1800, metrics: 3, from: TS - 3_600_000, to: TS - 1_800_000, reason: 'buffer-full' } } },
+    { name: 'snapshot', summary: 'A camera picture taken (periodic, command, or for an alarm); its blob follows on blob/{sha256}.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1053, event: { type: 'snapshot', device: 'cam-1', ts: TS, snapshot: SNAPSHOT, size: 48_213, cause: 'periodic' } } },
+    { name: 'snapshot-failed', summary: 'An alarm left without its picture: the camera did not answer within the rule\'s snapshotWaitMs.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1045, event: { type: 'snapshot-failed', device: 'cam-1', ts: TS + 1500, cause: 'alarm', alarm: `gas-high-${TS}`, reason: 'camera cam-1 did not answer within 1500 ms' } } },
+    { name: 'snapshot-gap', summary: 'Pictures dropped on the pole by buffer.snapshots.maxBytes before they were sent.', payload: { v: 1, pole: POLE, stream: STREAM, seq: 1054, event: { type: 'gap', device: 'cam-1', ts: TS, kind: 'snapshot', count: 4, metrics: 1, from: TS - 1_200_000, to: TS - 900_000, reason: 'buffer-full' } } },
   ],
   cmd: [
     { name: 'poll', summary: 'Poll a device now.', payload: { v: 1, id: 'c-7d1e', name: 'poll', args: { device: 'gas-1' } } },
+    { name: 'snapshot', summary: 'Take a camera picture; the result names its blob.', payload: { v: 1, id: 'c-7d21', name: 'snapshot', args: { device: 'cam-1' } } },
     { name: 'set-interval', summary: 'Change a poll interval; ignored after expiresAt.', payload: { v: 1, id: 'c-7d1f', name: 'set-interval', args: { device: 'pressure-1', pollMs: 500 }, expiresAt: TS + 60_000 } },
   ],
   'cmd/result': [

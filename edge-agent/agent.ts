@@ -16,9 +16,11 @@ import { MemoryHold } from './memory-hold.js';
 import { Outbox, type Alarm, type OutboxEvent } from './outbox.js';
 import type { NormalizedReading } from './reading.js';
 import { ReportFilter } from './report-filter.js';
-import { RuleEngine, type AlarmTransition } from './rules.js';
+import { RuleEngine } from './rules.js';
 import { Scheduler, type DeviceStateEvent, type SchedulerOptions } from './scheduler.js';
 import { CommandRunner } from './commands.js';
+import { DEFAULT_SNAPSHOT_BUDGET, SnapshotStore, snapshotPath } from './snapshot-store.js';
+import { Snapshots, type AlarmWithSnapshot } from './snapshots.js';
 import { Uplink, type UplinkOptions } from './uplink.js';
 import { agentVersion } from './version.js';
 import { birthPayload } from './wire.js';
@@ -47,11 +49,6 @@ const DEFAULT_POLL_MS = 5000;
  */
 const COMMIT_GROUP_MS = 20;
 
-/** Camera snapshots on alarms come later: the rule's camera name is not a blob ref, so it is dropped. */
-function withoutSnapshot({ snapshot: _camera, ...alarm }: AlarmTransition): Alarm {
-  return alarm;
-}
-
 /** Where the outbox lives: buffer.path (relative to the manifest), else ./data/<pole>/outbox.db. */
 export function outboxPath(loaded: LoadedManifest): string {
   const configured = loaded.manifest.buffer?.path;
@@ -68,6 +65,11 @@ export class EdgeAgent extends EventEmitter {
   /** Serial buses and serial servers, shared by the devices on them. */
   private readonly buses: BusTransports;
   private readonly outbox: Outbox;
+  private readonly snapshotStore: SnapshotStore;
+  private readonly snapshots: Snapshots;
+  /** Alarms waiting for their camera's picture, and every alarm after them, in order (see onSamples). */
+  private alarmChain: Promise<void> = Promise.resolve();
+  private alarmsWaiting = 0;
   private readonly uplink: Uplink;
   private readonly scheduler: Scheduler;
   private readonly commands: CommandRunner;
@@ -98,6 +100,24 @@ export class EdgeAgent extends EventEmitter {
     this.buses = new BusTransports(manifest.buses ?? [], { clock: this.clock, log: this.log.child({ part: 'bus' }), onEvent: (event) => this.appendEvent(event) });
     this.faults = new DriverFaults(this.log.child({ part: 'drivers' }), (id, err) => this.onDriverFault(id, err));
     this.outbox = Outbox.open(outboxPath(loaded), { now: () => this.clock.now(), ...(maxBytes === undefined ? {} : { maxBytes: parseSize(maxBytes) }) });
+    const snap = manifest.buffer?.snapshots;
+    try {
+      this.snapshotStore = SnapshotStore.open(snapshotPath(outboxPath(loaded)), {
+        maxBytes: snap?.maxBytes === undefined ? DEFAULT_SNAPSHOT_BUDGET.maxBytes : parseSize(snap.maxBytes),
+        maxAgeMs: snap?.maxAgeMs ?? DEFAULT_SNAPSHOT_BUDGET.maxAgeMs,
+        maxSnapshotBytes: snap?.maxSnapshotBytes === undefined ? DEFAULT_SNAPSHOT_BUDGET.maxSnapshotBytes : parseSize(snap.maxSnapshotBytes),
+      }, () => this.clock.now());
+    } catch (err) {
+      this.outbox.close();
+      throw err;
+    }
+    this.snapshots = new Snapshots({
+      driver: (id) => this.slots.get(id)?.created,
+      store: this.snapshotStore,
+      clock: this.clock,
+      log: this.log.child({ part: 'snapshots' }),
+      event: (event, committed) => this.appendEvent(event, committed),
+    });
     try {
       for (const device of loaded.devices) {
         const id = device.config.id;
@@ -125,15 +145,22 @@ export class EdgeAgent extends EventEmitter {
         birth: () => this.birth(version),
         clock: this.clock,
         log: this.log.child({ part: 'uplink' }),
+        blobs: {
+          next: () => this.snapshotStore.next((seq) => this.outbox.isPending(seq)),
+          ack: (sha256) => this.snapshotStore.ack(sha256),
+          release: (sha256) => this.snapshotStore.release(sha256),
+        },
         ...opts.uplink,
       });
     } catch (err) {
+      this.snapshotStore.close();
       this.outbox.close();
       throw err;
     }
     this.uplink.on('connected', (url) => this.emit('connected', url));
     this.uplink.on('disconnected', (reason) => this.emit('disconnected', reason));
     this.uplink.on('sent', (sent) => this.emit('sent', sent));
+    this.uplink.on('blob-sent', (sha256) => this.emit('blob-sent', sha256));
     this.scheduler = new Scheduler(
       loaded.devices.map((d) => ({ id: d.config.id, driver: this.slots.get(d.config.id)!, pollMs: d.config.pollMs ?? DEFAULT_POLL_MS })),
       { clock: this.clock, log: this.log.child({ part: 'scheduler' }), onSamples: (id, samples) => this.onSamples(id, samples), onEvent: (e) => this.onStateEvent(e), onIdle: () => this.onRoundEnd(), ...opts.scheduler },
@@ -146,6 +173,7 @@ export class EdgeAgent extends EventEmitter {
       poll: async (id) => normalizeSamples(id, await this.scheduler.pollNow(id), loaded.units),
       setPollMs: (id, pollMs) => this.scheduler.setPollMs(id, pollMs),
       rebirth: () => this.uplink.republishBirth(),
+      snapshot: (id) => this.snapshots.capture(id, 'command'),
       publish: (result) => this.uplink.publishResult(result),
     });
     this.uplink.on('command', (payload: Buffer) => void this.commands.handle(payload));
@@ -159,6 +187,7 @@ export class EdgeAgent extends EventEmitter {
     this.faults.start();
     this.uplink.start();
     this.scheduler.start();
+    this.snapshots.start(this.loaded.devices.flatMap((d) => (typeof d.options.snapshotMs === 'number' ? [{ id: d.config.id, snapshotMs: d.options.snapshotMs }] : [])));
   }
 
   get stream(): string {
@@ -167,6 +196,11 @@ export class EdgeAgent extends EventEmitter {
 
   outboxStats(): ReturnType<Outbox['stats']> {
     return this.outbox.stats();
+  }
+
+  /** Snapshots kept on the pole, waiting for the cloud: how many, how many bytes. */
+  snapshotStats(): ReturnType<SnapshotStore['stats']> {
+    return this.snapshotStore.stats();
   }
 
   private birth(version: string): string {
@@ -204,19 +238,39 @@ export class EdgeAgent extends EventEmitter {
    */
   private onSamples(device: string, samples: Sample[]): void {
     const readings = normalizeSamples(device, samples, this.loaded.units);
-    const alarms = readings.flatMap((r) => this.rules.evaluate(r)).map(withoutSnapshot);
-    for (const alarm of alarms) this.hold.alarm(alarm);
+    const transitions = readings.flatMap((r) => this.rules.evaluate(r));
     this.hold.addReadings(readings.filter((r) => this.reportFilter.shouldSend(r)));
     for (const reading of readings) this.polled.push(reading);
-    if (alarms.length === 0) {
-      // Telemetry waits for the rest of its round (onRoundEnd), a moment at most.
-      this.groupTimer ??= setTimeout(() => this.commitRound(false), COMMIT_GROUP_MS);
+    if (transitions.length > 0 && this.alarmsWaiting === 0 && transitions.every((t) => t.snapshot === undefined)) {
+      this.raise(transitions.map((alarm) => ({ alarm: alarm as Alarm })));
       return;
     }
+    // Telemetry waits for the rest of its round (onRoundEnd), a moment at most.
+    this.groupTimer ??= setTimeout(() => this.commitRound(false), COMMIT_GROUP_MS);
+    // An alarm with a picture waits for it (bounded: snapshots.ts); alarms after it wait their turn.
+    // Each picture is asked for now, at its alarm's raise; only the commits are in turn.
+    for (const transition of transitions) {
+      const rule = this.loaded.manifest.rules?.find((r) => r.id === transition.rule);
+      const ready = this.snapshots.forAlarm(transition, rule?.snapshotWaitMs);
+      this.alarmsWaiting++;
+      this.alarmChain = this.alarmChain
+        .then(() => ready)
+        .then((alarm) => this.raise([alarm]))
+        .finally(() => this.alarmsWaiting--);
+    }
+  }
+
+  /** Commits alarms at once, ahead of the round's telemetry, and wakes the uplink. */
+  private raise(alarms: AlarmWithSnapshot[]): void {
+    for (const { alarm, committed, failed } of alarms) {
+      this.hold.alarm(alarm, committed);
+      if (failed) this.hold.event(failed);
+    }
     this.commitRound(true);
-    for (const alarm of alarms) {
+    for (const { alarm, failed } of alarms) {
       this.log.warn({ alarm }, `alarm ${alarm.state}`);
       this.emit('alarm', alarm);
+      if (failed) this.emit('event', failed);
     }
   }
 
@@ -231,8 +285,8 @@ export class EdgeAgent extends EventEmitter {
     this.uplink.kick(urgent);
   }
 
-  private appendEvent(event: OutboxEvent): void {
-    this.hold.event(event);
+  private appendEvent(event: OutboxEvent, committed?: (seq: number | null) => void): void {
+    this.hold.event(event, committed);
     this.commitHeld();
     this.emit('event', event);
     this.uplink.kick(true);
@@ -279,6 +333,7 @@ export class EdgeAgent extends EventEmitter {
 
   /** Bounds what a power cut can take; retries held messages even when no device is polled. */
   private checkpoint(): void {
+    this.snapshots.expire();
     if (this.hold.size > 0) {
       this.commitHeld();
       this.uplink.kick(true);
@@ -307,7 +362,9 @@ export class EdgeAgent extends EventEmitter {
   /** Stops polling, closes drivers, sends what it can quickly, marks the pole offline, closes the outbox. */
   close(): Promise<void> {
     this.closed ??= (async () => {
+      this.snapshots.stop();
       await this.scheduler.stop();
+      await this.alarmChain;
       await Promise.all([...this.slots].map(async ([id, slot]) => {
         try {
           await slot.close();
@@ -321,6 +378,7 @@ export class EdgeAgent extends EventEmitter {
       clearInterval(this.checkpointTimer);
       this.outbox.close();
       this.faults.stop();
+      this.snapshotStore.close();
       this.log.info('edge agent stopped');
     })();
     return this.closed;

@@ -12,6 +12,7 @@ export const ARGS = {
   poll: Type.Object({ device: Type.Optional(Device) }),
   'set-interval': Type.Object({ device: Device, pollMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }) }),
   rebirth: Type.Object({}),
+  snapshot: Type.Object({ device: Device }),
 } satisfies Record<string, TSchema>;
 export type CommandName = keyof typeof ARGS;
 

@@ -24,6 +24,8 @@ export interface CommandHost {
   deviceIds(): string[];
   setPollMs(device: string, pollMs: number): void;
   rebirth(): void;
+  /** Takes, keeps and announces a snapshot of the device; resolves with its blob ref and size. */
+  snapshot(device: string): Promise<{ snapshot: string; size: number }>;
   /** Publishes a cmd/result payload (QoS 1); false when the uplink is down and it was not sent. */
   publish(result: string): boolean;
 }
@@ -110,6 +112,13 @@ export class CommandRunner {
         argsOf('rebirth', raw);
         this.host.rebirth();
         return undefined;
+      case 'snapshot': {
+        const { device: id } = argsOf('snapshot', raw);
+        const { driver } = this.host.device(this.known(id))!;
+        if (!driver) throw new CommandError('DEVICE_ERROR', `device ${id} has not connected yet; try again when it is online`);
+        if (!driver.snapshot) throw new CommandError('UNSUPPORTED', `the driver of device ${id} takes no snapshots`);
+        return { device: id, ...(await this.host.snapshot(id)) };
+      }
     }
   }
 

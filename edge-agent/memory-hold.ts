@@ -8,7 +8,12 @@ import { GapTally } from './gap.js';
 import type { Alarm, Outbox, OutboxEvent } from './outbox.js';
 import type { NormalizedReading } from './reading.js';
 
-type Held = { alarm: Alarm } | { event: OutboxEvent };
+/**
+ * `committed` learns the message's seq once the outbox has it (a snapshot waits for it to leave), or
+ * null when the bound drops the message (its snapshot then has nothing to wait for).
+ */
+type Committed = (seq: number | null) => void;
+type Held = ({ alarm: Alarm } | { event: OutboxEvent }) & { committed?: Committed };
 
 export interface HoldLimits {
   /** Readings held at most; past it the oldest are dropped. */
@@ -28,12 +33,12 @@ export class MemoryHold {
     return this.messages.length + this.readings.length;
   }
 
-  alarm(alarm: Alarm): void {
-    this.hold({ alarm });
+  alarm(alarm: Alarm, committed?: Committed): void {
+    this.hold({ alarm, committed });
   }
 
-  event(event: OutboxEvent): void {
-    this.hold({ event });
+  event(event: OutboxEvent, committed?: Committed): void {
+    this.hold({ event, committed });
   }
 
   addReadings(readings: readonly NormalizedReading[]): void {
@@ -49,6 +54,7 @@ export class MemoryHold {
     const oldestEvent = this.messages.findIndex((m) => 'event' in m);
     const [lost] = this.messages.splice(oldestEvent >= 0 ? oldestEvent : 0, 1);
     this.dropped.addEvent('event' in lost! ? lost.event : { device: lost!.alarm.device, type: 'alarm', ts: lost!.alarm.ts });
+    lost!.committed?.(null);
   }
 
   /**
@@ -59,9 +65,9 @@ export class MemoryHold {
   commitInto(outbox: Outbox, now: number): void {
     while (this.messages.length > 0) {
       const next = this.messages[0]!;
-      if ('alarm' in next) outbox.appendAlarm(next.alarm);
-      else outbox.appendEvent(next.event);
+      const seq = 'alarm' in next ? outbox.appendAlarm(next.alarm) : outbox.appendEvent(next.event);
       this.messages.shift();
+      next.committed?.(seq);
     }
     if (this.dropped.size > 0) {
       for (const gap of this.dropped.take('disk-fault', now)) this.messages.push({ event: gap });

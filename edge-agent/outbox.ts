@@ -149,6 +149,7 @@ export class Outbox {
   /** Inside a synchronous=FULL section. */
   private fullSync = false;
   private readonly pendingByKind: Database.Statement<[], { kind: number; n: number }>;
+  private readonly hasRow: Database.Statement<[number], { seq: number }>;
   /** One transaction: delete `keys`, insert `rows`, record `nextSeq`. */
   private readonly write: (keys: readonly number[], rows: readonly NewRow[], nextSeq: number) => void;
 
@@ -176,6 +177,7 @@ export class Outbox {
     const used = db.prepare<[], { used: number }>('SELECT p.page_count - f.freelist_count AS used FROM pragma_page_count() p, pragma_freelist_count() f');
     this.usedPages = () => used.get()!.used;
     this.pendingByKind = db.prepare('SELECT kind, SUM(count) AS n FROM messages GROUP BY kind');
+    this.hasRow = db.prepare('SELECT seq FROM messages WHERE seq = ?');
     const insert = db.prepare<[number, number, number, string]>('INSERT INTO messages (seq, kind, count, body) VALUES (?, ?, ?, ?)');
     const remove = db.prepare<[number]>('DELETE FROM messages WHERE seq = ?');
     const saveSeq = db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'nextSeq'");
@@ -423,6 +425,11 @@ export class Outbox {
   release(batch: OutboxBatch): void {
     for (const key of batch.rows) this.inFlight.delete(key);
     this.offered[batch.kind] = Math.min(this.offered[batch.kind], batch.rows[0]! - 1);
+  }
+
+  /** Whether the alarm or event committed as `seq` is still here (not yet acknowledged by the broker). */
+  isPending(seq: number): boolean {
+    return this.hasRow.get(seq) !== undefined;
   }
 
   /** Number of seqs handed out so far; everything below it is committed. */

@@ -14,6 +14,11 @@
 // timer of its own), while faster polls gather into one publish (one PUBACK, one delete) per
 // `lingerMs`. Alarms, events and the backlog never wait.
 //
+// Snapshots (`blobs`) leave last: only when the outbox has nothing more to offer, one at a time, on
+// `{root}/{pole}/blob/{sha256}`. One at a time because MQTT is one TCP stream: an alarm published
+// while a picture is in flight goes right behind its bytes, never behind a queue of pictures. Their
+// bytes are not counted against `windowBytes`, so a large picture does not hold back telemetry.
+//
 // Failback: while connected to any broker but the first of `urls`, the first is probed with a bare
 // TCP connect (not MQTT: a second session under the pole's client id would take over the working
 // one where brokers share sessions), on a backoff from `failbackMs.min` to `.max`. When it accepts,
@@ -24,12 +29,20 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { topicFor, type JsonTopicKind } from '../contract/topics.js';
+import { blobTopic, topicFor, type JsonTopicKind } from '../contract/topics.js';
 import { PolegateError } from '../config/errors.js';
 import type { Clock, Logger } from '../drivers/sdk/types.js';
 import { backoffMs, jittered } from './backoff.js';
 import type { Outbox, OutboxBatch } from './outbox.js';
 import { batchPayload, statePayload } from './wire.js';
+
+/** Where snapshots waiting for the cloud come from (edge-agent/snapshot-store.ts, wired by the agent). */
+export interface BlobSource {
+  /** The next snapshot free to leave, now marked in flight; undefined when none is. */
+  next(): { sha256: string; bytes: Buffer } | undefined;
+  ack(sha256: string): void;
+  release(sha256: string): void;
+}
 
 export interface UplinkOptions {
   pole: string;
@@ -58,6 +71,7 @@ export interface UplinkOptions {
   backoffMs?: { min: number; max: number };
   /** Probes of the first URL while on another: first delay and cap, ms; each gets ±50 % jitter. */
   failbackMs?: { min: number; max: number };
+  blobs?: BlobSource;
 }
 
 /** MQTT packet ids are 16 bits: more in flight and mqtt.js would reuse an id still awaiting PUBACK. */
@@ -130,6 +144,8 @@ export class Uplink extends EventEmitter {
   private backlogMark = 0;
   private readonly inFlight = new Map<OutboxBatch, number>();
   private inFlightBytes = 0;
+  /** The snapshot published and not yet acknowledged, if any. */
+  private blobInFlight: string | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   /** When telemetry was last published (clock ms). */
   private lastTelemetryAt = -Infinity;
@@ -318,7 +334,10 @@ export class Uplink extends EventEmitter {
     const generation = this.generation;
     while (!this.leaving && this.inFlight.size < this.window && this.inFlightBytes < this.windowBytes) {
       const batch = this.outbox.nextBatch(this.limits);
-      if (!batch) break;
+      if (!batch) {
+        this.publishBlob(client, generation);
+        break;
+      }
       const payload = batchPayload(this.opts.pole, this.outbox.stream, batch, batch.seqLast < this.backlogMark);
       // Characters, not bytes: payloads are JSON, nearly all ASCII, and this is a bound, not a count.
       this.inFlight.set(batch, payload.length);
@@ -326,7 +345,26 @@ export class Uplink extends EventEmitter {
       if (batch.kind === 'telemetry') this.lastTelemetryAt = this.opts.clock.now();
       client.publish(this.topic(batch.kind), payload, { qos: 1 }, (err) => this.onPuback(generation, batch, err));
     }
-    if (this.inFlight.size === 0) this.emit('idle');
+    if (this.inFlight.size === 0 && this.blobInFlight === undefined) this.emit('idle');
+  }
+
+  private publishBlob(client: MqttClient, generation: number): void {
+    if (this.blobInFlight !== undefined || !this.opts.blobs) return;
+    const blob = this.opts.blobs.next();
+    if (!blob) return;
+    const sha256 = (this.blobInFlight = blob.sha256);
+    client.publish(blobTopic(this.opts.topicRoot, this.opts.pole, sha256), blob.bytes, { qos: 1 }, (err) => {
+      if (generation !== this.generation) return;
+      this.blobInFlight = undefined;
+      if (err) {
+        this.opts.log.warn({ sha256, err: err.message }, 'snapshot publish failed');
+        this.opts.blobs!.release(sha256);
+        return;
+      }
+      this.opts.blobs!.ack(sha256);
+      this.emit('blob-sent', sha256);
+      this.pump();
+    });
   }
 
   private onPuback(generation: number, batch: OutboxBatch, err: Error | undefined): void {
@@ -394,6 +432,8 @@ export class Uplink extends EventEmitter {
   }
 
   private releaseInFlight(): void {
+    if (this.blobInFlight !== undefined) this.opts.blobs?.release(this.blobInFlight);
+    this.blobInFlight = undefined;
     for (const batch of this.inFlight.keys()) this.outbox.release(batch);
     this.inFlight.clear();
     this.inFlightBytes = 0;

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { ReadingValue } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { ALARM_COLUMNS, alarmView, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
 const SCHEMA = `
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS alarm_state (
 CREATE TABLE IF NOT EXISTS events (
   stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, pole_id INTEGER NOT NULL, type TEXT NOT NULL, device TEXT,
   ts BIGINT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (stream_id, seq));
+CREATE INDEX IF NOT EXISTS events_by_pole ON events (pole_id, ts);
 CREATE TABLE IF NOT EXISTS blobs (
   sha256 TEXT PRIMARY KEY, pole_id INTEGER NOT NULL, size INTEGER NOT NULL, bytes BYTEA NOT NULL, received_at BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -317,6 +319,19 @@ export class PostgresStore implements Store {
 
   async blob(sha256: string): Promise<Buffer | undefined> {
     return ((await this.pool.query('SELECT bytes FROM blobs WHERE sha256 = $1', [sha256])).rows[0] as { bytes: Buffer } | undefined)?.bytes;
+  }
+
+  async recentAlarms(pole: string, limit: number): Promise<StoredAlarm[] | undefined> {
+    const found = (await this.pool.query('SELECT id FROM poles WHERE name = $1', [pole])).rows[0] as { id: number } | undefined;
+    if (!found) return undefined;
+    const rows = (await this.pool.query(`SELECT ${ALARM_COLUMNS}, a.num, a.str FROM alarms a WHERE a.pole_id = $1 ORDER BY a.ts DESC, a.seq DESC LIMIT $2`, [found.id, limit])).rows;
+    return rows.map(({ num, str, ...row }: Omit<AlarmRow, 'value'> & { num: number | null; str: string | null }) => alarmView({ ...row, value: num ?? str! }));
+  }
+
+  async recentEvents(pole: string, limit: number): Promise<StoredEvent[] | undefined> {
+    const found = (await this.pool.query('SELECT id FROM poles WHERE name = $1', [pole])).rows[0] as { id: number } | undefined;
+    if (!found) return undefined;
+    return ((await this.pool.query('SELECT body FROM events WHERE pole_id = $1 ORDER BY ts DESC, seq DESC LIMIT $2', [found.id, limit])).rows as { body: string }[]).map((r) => JSON.parse(r.body) as StoredEvent);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -9,6 +9,7 @@ import { PolegateError } from '../../config/errors.js';
 import { preparePrivateDatabase } from '../../config/private-files.js';
 import { claimSeqs, type SeqRange } from './seq-ranges.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { ALARM_COLUMNS, alarmView, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
 import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
 
 /** Bumped when the layout changes; a file of a newer version is refused, not misread. */
@@ -72,6 +73,7 @@ ${VALUE_TABLES}CREATE TABLE IF NOT EXISTS alarm_state (
 CREATE TABLE IF NOT EXISTS events (
   stream_id INTEGER NOT NULL, seq INTEGER NOT NULL, pole_id INTEGER NOT NULL, type TEXT NOT NULL, device TEXT,
   ts INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (stream_id, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_by_pole ON events (pole_id, ts);
 CREATE TABLE IF NOT EXISTS blobs (
   sha256 TEXT PRIMARY KEY, pole_id INTEGER NOT NULL, size INTEGER NOT NULL, bytes BLOB NOT NULL, received_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -166,6 +168,9 @@ export class SqliteStore implements Store {
       points: db.prepare(`SELECT ts, value, typeof(value) = 'integer' AS is_integer, quality FROM readings WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?`),
       deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
       blob: db.prepare('SELECT bytes FROM blobs WHERE sha256 = ?'),
+      poleId: db.prepare('SELECT id FROM poles WHERE name = ?'),
+      recentAlarms: db.prepare(`SELECT ${ALARM_COLUMNS}, a.value FROM alarms a WHERE a.pole_id = ? ORDER BY a.ts DESC, a.seq DESC LIMIT ?`),
+      recentEvents: db.prepare('SELECT body FROM events WHERE pole_id = ? ORDER BY ts DESC, seq DESC LIMIT ?'),
       counts: db.prepare(COUNTS_SELECT),
     };
     this.loadIds();
@@ -373,6 +378,16 @@ export class SqliteStore implements Store {
 
   async blob(sha256: string): Promise<Buffer | undefined> {
     return (this.sql.blob.get(sha256) as { bytes: Buffer } | undefined)?.bytes;
+  }
+
+  async recentAlarms(pole: string, limit: number): Promise<StoredAlarm[] | undefined> {
+    const found = this.sql.poleId.get(pole) as { id: number } | undefined;
+    return found && (this.sql.recentAlarms.all(found.id, limit) as AlarmRow[]).map(alarmView);
+  }
+
+  async recentEvents(pole: string, limit: number): Promise<StoredEvent[] | undefined> {
+    const found = this.sql.poleId.get(pole) as { id: number } | undefined;
+    return found && (this.sql.recentEvents.all(found.id, limit) as { body: string }[]).map((r) => JSON.parse(r.body) as StoredEvent);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -1,6 +1,7 @@
 // The city store as the ingest pipeline and the HTTP API see it. Async, so that a PostgreSQL
 // store can implement the same interface; every implementation passes
 // test/cloud-ingest/store-conformance.ts.
+import type { StoredAlarm, StoredEvent } from './history.js';
 import type { AlarmPayload, BirthPayload, EventPayload, Quality, ReadingValue, StatePayload, TelemetryPayload } from '../../contract/schemas.js';
 
 export interface BlobRecord {
@@ -118,6 +119,10 @@ export interface Store {
   /** Latest first. */
   deadLetters(limit: number): Promise<StoredDeadLetter[]>;
   blob(sha256: string): Promise<Buffer | undefined>;
+  /** The pole's latest alarms (raised and cleared messages), newest first; undefined for an unknown pole. */
+  recentAlarms(pole: string, limit: number): Promise<StoredAlarm[] | undefined>;
+  /** The pole's latest events, newest first; undefined for an unknown pole. */
+  recentEvents(pole: string, limit: number): Promise<StoredEvent[] | undefined>;
   counts(): Promise<StoreCounts>;
   /** Poles on record as online become unknown (their lastSeen kept); how many. For a cloud start. */
   forgetPresence(): Promise<number>;

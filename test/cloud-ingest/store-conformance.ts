@@ -124,4 +124,25 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     t.match(await store.deadLetters(10), [{ reason: 'second', pole: null, size: 9, receivedAt: 4000 }, { reason: 'first', pole: 'pole-a' }]);
     t.equal((await store.deadLetters(1)).length, 1);
   });
+
+  t.test(`${name}: blobs are kept once by hash; recent alarms and events show their snapshots, newest first`, async (t) => {
+    const store = await open(t);
+    const ref = `sha256:${'ab'.repeat(32)}`;
+    const picture = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    await store.writeBatch(batch({ blobs: [{ pole: 'pole-a', sha256: 'ab'.repeat(32), bytes: picture }] }));
+    await store.writeBatch(batch({ blobs: [{ pole: 'pole-a', sha256: 'ab'.repeat(32), bytes: picture }] }));
+    t.equal((await store.counts()).blobs, 1, 'a resent blob is kept once');
+    t.same(await store.blob('ab'.repeat(32)), picture);
+    const raised = { v: 1 as const, pole: 'pole-a', stream: 's1', seq: 1, alarm: { id: 'a1', rule: 'gas-high', device: 'gas-1', metric: 'lel', state: 'raised' as const, severity: 'critical' as const, value: 25.5, threshold: 20, ts: 10, snapshot: ref } };
+    const cleared = { v: 1 as const, pole: 'pole-a', stream: 's1', seq: 3, alarm: { id: 'a1', rule: 'gas-high', device: 'gas-1', metric: 'lel', state: 'cleared' as const, severity: 'critical' as const, value: 'low', ts: 30 } };
+    const snapshot = { v: 1 as const, pole: 'pole-a', stream: 's1', seq: 2, event: { type: 'snapshot', device: 'cam-1', ts: 20, snapshot: ref, size: 7, cause: 'command' } };
+    const other = { v: 1 as const, pole: 'pole-b', stream: 's9', seq: 1, event: { type: 'motion', device: 'cam-1', ts: 25 } };
+    await store.writeBatch(batch({ alarms: [raised, cleared], events: [snapshot, other] }));
+    t.same(await store.recentAlarms('pole-a', 10), [cleared.alarm, raised.alarm], 'newest first, with the snapshot ref');
+    t.same(await store.recentAlarms('pole-a', 1), [cleared.alarm]);
+    t.same(await store.recentEvents('pole-a', 10), [snapshot.event], 'only the pole\'s own events');
+    t.same(await store.recentAlarms('pole-b', 10), []);
+    t.equal(await store.recentAlarms('nope', 10), undefined);
+    t.equal(await store.recentEvents('nope', 10), undefined);
+  });
 }

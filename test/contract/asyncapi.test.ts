@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
 import { parse } from 'yaml';
 import { Ajv } from 'ajv';
-import { GapEvent, PAYLOAD_SCHEMAS, POLE_ID_PATTERN } from '../../contract/schemas.js';
+import { GapEvent, PAYLOAD_SCHEMAS, POLE_ID_PATTERN, SnapshotEvent, SnapshotFailedEvent } from '../../contract/schemas.js';
 import type { JsonTopicKind } from '../../contract/topics.js';
 import { validatePayload } from '../../contract/validate.js';
 import { ASYNCAPI_FILE, renderAsyncApi } from '../../contract/write-asyncapi.js';
@@ -105,11 +105,13 @@ t.test('each message payload is the contract schema, symbol keys stripped', asyn
   t.equal(raw.components.messages.blob.contentType, 'image/jpeg');
 });
 
-/** `event` accepts any fields; an event of type gap must have the fields of GapEvent. */
-const checkGap = new Ajv({ allErrors: true, strict: true }).compile(GapEvent);
+/** `event` accepts any fields; an event of type gap, snapshot or snapshot-failed must have the fields of its schema. */
+const ajv = new Ajv({ allErrors: true, strict: true });
+const TYPED_EVENTS: Record<string, ReturnType<typeof ajv.compile>> = { gap: ajv.compile(GapEvent), snapshot: ajv.compile(SnapshotEvent), 'snapshot-failed': ajv.compile(SnapshotFailedEvent) };
 function gapProblem(payload: unknown): string | undefined {
   const event = (payload as { event?: { type?: string } }).event;
-  return event?.type !== 'gap' || checkGap(event) ? undefined : JSON.stringify(checkGap.errors);
+  const check = TYPED_EVENTS[event?.type ?? ''];
+  return !check || check(event) ? undefined : JSON.stringify(check.errors);
 }
 
 t.test('the examples in the document are valid payloads of their topic', async (t) => {
@@ -120,7 +122,7 @@ t.test('the examples in the document are valid payloads of their topic', async (
     for (const example of examples) {
       const result = validatePayload(topic.kind, example.payload);
       t.ok(result.ok, `${topic.key} example ${example.name}${result.ok ? '' : `: ${result.reason}`}`);
-      t.equal(gapProblem(example.payload), undefined, `${topic.key} example ${example.name}: a gap event has the gap fields`);
+      t.equal(gapProblem(example.payload), undefined, `${topic.key} example ${example.name}: a gap or snapshot event has the fields of its type`);
     }
   }
 });
@@ -137,7 +139,7 @@ t.test('the JSON examples in docs/contract.md are valid payloads of their sectio
       const payload: unknown = JSON.parse(json!);
       const result = validatePayload(kind as JsonTopicKind, payload);
       t.ok(result.ok, `${kind} example${result.ok ? '' : `: ${result.reason}`}`);
-      t.equal(gapProblem(payload), undefined, `${kind} example: a gap event has the gap fields`);
+      t.equal(gapProblem(payload), undefined, `${kind} example: a gap or snapshot event has the fields of its type`);
       checked++;
     }
   }

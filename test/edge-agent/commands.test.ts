@@ -92,7 +92,9 @@ t.test('commands through the cloud to a real agent and Modbus simulator', async 
     t.equal(await code('write', { device: 'gas-1', metric: 'nope', value: 1 }), 'UNKNOWN_METRIC: no metric nope on device gas-1 (profile gas-detector)');
     t.match(await code('write', { device: 'gas-1', metric: 'alarm-setpoint', value: 1e9 }), /^BAD_VALUE: /);
     t.match(await code('write', { device: 'gas-1', metric: 'alarm-setpoint' }), /^BAD_COMMAND: write: args/);
-    t.equal(await code('snapshot', { device: 'gas-1' }), 'UNSUPPORTED: this pole does not run snapshot (it runs write, poll, set-interval, rebirth)');
+    t.equal(await code('snapshot', { device: 'gas-1' }), 'UNSUPPORTED: the driver of device gas-1 takes no snapshots');
+    t.equal(await code('snapshot', { device: 'gas-9' }), 'UNKNOWN_DEVICE: no device gas-9 on this pole (devices: gas-1)');
+    t.equal(await code('apply-config', {}), 'UNSUPPORTED: this pole does not run apply-config (it runs write, poll, set-interval, rebirth, snapshot)');
     t.match(await code('write', { device: 'gas-1', metric: 'alarm-setpoint', value: 50 }, { expiresAt: Date.now() - 1000 }), /^EXPIRED: write expired at /);
     t.not(pole.sim.value('alarm-setpoint'), 50, 'the expired write was not run');
   });

@@ -3,6 +3,7 @@
 // stall or recover while the agent polls it.
 import { Type } from '@sinclair/typebox';
 import type { Driver, DriverContext, DriverFactory, ReadingValue, Sample } from '../../drivers/sdk/types.js';
+import { testJpeg } from './jpeg.js';
 
 export interface TestMetric {
   name: string;
@@ -25,17 +26,45 @@ export interface TestDeviceControl {
   /** Read start times (clock ms), for overlap checks. */
   active?: number;
   maxActive?: number;
+  /** A camera (TestDeviceOptions.camera): each snapshot takes this long… */
+  snapshotDelayMs?: number;
+  /** …is about this many bytes (a JPEG, see jpeg.ts)… */
+  snapshotBytes?: number;
+  /** …or throws while this is true. */
+  snapshotFailing?: boolean;
+  /** Snapshots asked for, taken so far, and the last picture. */
+  snapshotCalls?: number;
+  snapshots?: number;
+  lastSnapshot?: Buffer;
 }
 
 export interface TestDeviceOptions {
   model?: string;
   metrics: TestMetric[];
   control?: TestDeviceControl;
+  /** The device is a camera: it has snapshot(). */
+  camera?: boolean;
+  /** The camera's periodic snapshots (the onvif device option). */
+  snapshotMs?: number;
 }
 
 class TestDevice implements Driver {
   private reads = 0;
-  constructor(private readonly options: TestDeviceOptions, private readonly context: DriverContext) {}
+  snapshot?: () => Promise<Buffer>;
+
+  constructor(private readonly options: TestDeviceOptions, private readonly context: DriverContext) {
+    if (options.camera) this.snapshot = () => this.takeSnapshot();
+  }
+
+  private async takeSnapshot(): Promise<Buffer> {
+    const control = this.options.control ?? {};
+    control.snapshotCalls = (control.snapshotCalls ?? 0) + 1;
+    if (control.snapshotDelayMs) await new Promise((r) => setTimeout(r, control.snapshotDelayMs));
+    if (control.snapshotFailing) throw new Error('test camera refuses the snapshot');
+    control.snapshots = (control.snapshots ?? 0) + 1;
+    control.lastSnapshot = testJpeg(`test camera picture ${control.snapshots} at ${this.context.clock.now()}`, control.snapshotBytes);
+    return control.lastSnapshot;
+  }
 
   async open(): Promise<void> {
     const control = this.options.control;
