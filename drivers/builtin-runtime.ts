@@ -5,6 +5,7 @@ import type { DriverRuntime } from './sdk/types.js';
 
 const modules: Record<string, () => Promise<{ default: DriverRuntime<any> }>> = {
   modbus: () => import('./modbus/index.js'),
+  onvif: () => import('./onvif/index.js'),
 };
 
 export const builtinRuntimeKinds = Object.keys(modules);

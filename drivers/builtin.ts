@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import type { DriverFactory } from './sdk/types.js';
 import modbus from './modbus/index.js';
 import { ModbusOptions } from './modbus/options.js';
+import onvif from './onvif/index.js';
+import { OnvifOptions } from './onvif/options.js';
 
 export const builtinDrivers: Record<string, DriverFactory<any>> = {
   [modbus.kind]: { ...modbus, optionsSchema: ModbusOptions },
+  [onvif.kind]: { ...onvif, optionsSchema: OnvifOptions },
 };
 
 // The YAML files are not compiled: from source they sit beside this file, from dist/drivers they
