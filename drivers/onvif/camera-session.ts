@@ -111,14 +111,14 @@ export class CameraSession {
    * An authenticated request; NotAuthorized once means the camera's clock may have jumped (a reboot),
    * so the offset is measured again and the request retried before credentials are called refused.
    */
-  async authenticated<T>(what: string, run: (cb: (err: Error | null, value: T) => void) => void): Promise<T> {
+  async authenticated<T>(what: string, run: (cb: (err: Error | null, value: T) => void) => void, timeoutMs = this.timeoutMs): Promise<T> {
     try {
-      return await call<T>(what, this.timeoutMs, run);
+      return await call<T>(what, timeoutMs, run);
     } catch (err) {
       if (!isAuthRefusal((err as Error)?.message ?? '')) throw this.classify(err, what);
       await this.measureClock();
       try {
-        return await call<T>(what, this.timeoutMs, run);
+        return await call<T>(what, timeoutMs, run);
       } catch (again) {
         throw this.classify(again, what);
       }

@@ -15,6 +15,12 @@ export interface PullPointOptions {
   onTrouble: (message: string) => void;
 }
 
+/**
+ * The package asks the camera to hold a pull up to a minute (PT1M) when nothing happens; a pull is
+ * given that and a margin before it counts as lost (the package's own reply timeout is 80 s).
+ */
+const PULL_DEADLINE_MS = 75_000;
+
 /** Wait before subscribing again after the n-th failure in a row, ms. */
 const retryDelayMs = (failures: number) => Math.min(30_000, 500 * 2 ** failures);
 
@@ -60,7 +66,7 @@ export class PullPointLoop {
           this.subscriptions++;
           this.scheduleRenew();
         }
-        const answer = await session.authenticated<Record<string, any>>('PullMessages', (cb) => session.cam.pullMessages({ messageLimit: 10 }, cb));
+        const answer = await session.authenticated<Record<string, any>>('PullMessages', (cb) => session.cam.pullMessages({ messageLimit: 10 }, cb), PULL_DEADLINE_MS);
         if (!this.running) break;
         this.handle(answer);
         this.failures = 0;

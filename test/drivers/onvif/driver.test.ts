@@ -155,3 +155,13 @@ t.test('a profile token the camera does not have is named with the ones it has',
   const { driver } = await setup(t, {}, { profile: 'sub' });
   await t.rejects(driver.open(), { code: 'CONFIG_INVALID', message: /no media profile 'sub' \(the camera has main\)/ });
 });
+
+t.test('a pull the camera holds longer than timeoutMs is not a failure', async (t) => {
+  const { sim, driver, events } = await setup(t, { pullHoldMs: 2500 }, { timeoutMs: 500 });
+  await driver.open();
+  driver.subscribe!((e) => events.push(e));
+  await waitFor('a held pull answered', () => (sim.counts.get('PullMessages') ?? 0) >= 3, 8000);
+  t.equal(sim.counts.get('CreatePullPointSubscription'), 1, 'one subscription throughout');
+  sim.setState('motion', true);
+  await waitFor('motion', () => events.some((e) => e.type === 'motion'));
+});
