@@ -82,10 +82,12 @@ function create(options: OnvifDriverOptions, context: DriverContext): Driver {
 
   async function drop(): Promise<void> {
     const old = session;
+    const loop = events;
     session = undefined;
-    await events?.stop();
     events = undefined;
+    // Closing the session first aborts a pull the camera is holding.
     old?.close();
+    await loop?.stop();
   }
 
   const describe = (): DeviceDescription => {

@@ -41,10 +41,7 @@ export class PullPointLoop {
     this.done = this.loop();
   }
 
-  /**
-   * Stops the loop. A pull in flight cannot be aborted through the package (it sends pulls on an
-   * agent of its own), so this waits for it at most `graceMs`; its answer is then ignored.
-   */
+  /** Stops the loop; a pull in flight is aborted by closing the session, or waited for at most `graceMs`. */
   async stop(graceMs = 250): Promise<void> {
     this.running = false;
     this.wake?.();
@@ -62,6 +59,11 @@ export class PullPointLoop {
       try {
         if (!this.subscribed) {
           await session.authenticated<void>('CreatePullPointSubscription', (cb) => session.cam.createPullPointSubscription(cb));
+          // The package sends pulls with the subscription's parsed address as the request options,
+          // and so on no agent of ours: give it the session's, so that closing the session aborts a
+          // held pull (a camera may hold one a minute; a stopping agent must not wait for it).
+          const address = (session.cam.events.subscription as { subscriptionReference?: { address?: { agent?: unknown } } } | undefined)?.subscriptionReference?.address;
+          if (address) address.agent = session.agent;
           this.subscribed = true;
           this.subscriptions++;
           this.scheduleRenew();
