@@ -140,7 +140,7 @@ t.test('snapshots: a JPEG over digest auth that changes over time; basic auth; 5
   await driver.open();
   const first = await driver.snapshot!();
   t.same([...first.subarray(0, 2)], [0xff, 0xd8], 'a JPEG');
-  await waitFor('a new second', async () => !(await driver.snapshot!()).equals(first), 3000, 200);
+  await waitFor('a new second', async () => !(await driver.snapshot!()).equals(first), 6000, 200);
   sim.faults.bigSnapshot = true;
   await t.rejects(driver.snapshot!(), { code: 'SNAPSHOT_TOO_LARGE', message: /cam-1.*larger than the limit of 2097152/ });
   sim.faults.bigSnapshot = false;
