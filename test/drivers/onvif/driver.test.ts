@@ -136,7 +136,8 @@ t.test('slow answers hit our timeout', async (t) => {
 });
 
 t.test('snapshots: a JPEG over digest auth that changes over time; basic auth; 5 MB refused', async (t) => {
-  const { sim, driver } = await setup(t);
+  // Room for the simulator's JPEG encoder on a loaded machine.
+  const { sim, driver } = await setup(t, {}, { timeoutMs: 5000 });
   await driver.open();
   const first = await driver.snapshot!();
   t.same([...first.subarray(0, 2)], [0xff, 0xd8], 'a JPEG');
@@ -146,7 +147,7 @@ t.test('snapshots: a JPEG over digest auth that changes over time; basic auth; 5
   sim.faults.bigSnapshot = false;
   t.ok((await driver.snapshot!()).length > 1000, 'the next one works');
 
-  const basic = await setup(t, { snapshotAuth: 'basic' });
+  const basic = await setup(t, { snapshotAuth: 'basic' }, { timeoutMs: 5000 });
   await basic.driver.open();
   t.same([...(await basic.driver.snapshot!()).subarray(0, 2)], [0xff, 0xd8], 'basic auth');
 });
