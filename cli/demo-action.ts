@@ -1,5 +1,6 @@
 // What `polegate demo` (also `npm start`) runs; cli/demo.ts registers the command. The whole system
-// on embedded defaults in one command: cloud ingest, three simulated Modbus devices and one edge
+// on embedded defaults in one command: cloud ingest, three simulated Modbus devices, a simulated
+// ONVIF camera and one edge
 // agent talk over real sockets through the same code as in production; the live view is a platform
 // subscriber on the topic tree. A scripted scenario plays a gas leak, a pipe burst and an uplink cut
 // with recovery.
@@ -15,7 +16,8 @@ import { startEdgeAgent } from '../edge-agent/agent.js';
 import { loadManifest } from '../config/load-manifest.js';
 import { startModbusSim } from '../fixtures/modbus-sim.js';
 import { loadBuiltinProfile } from '../fixtures/profiles.js';
-import { demoScenario } from '../fixtures/scenarios.js';
+import { DEMO_CAMERA_SCRIPT, demoScenario } from '../fixtures/scenarios.js';
+import { startOnvifSim } from '../fixtures/onvif-sim.js';
 import { startTcpProxy } from '../fixtures/tcp-proxy.js';
 import { DEFAULT_TOPIC_ROOT } from '../contract/index.js';
 import { preferPort } from './ports.js';
@@ -97,32 +99,36 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     ),
   );
   const [gas, pressure, level] = sims;
+  // The pole's camera: motion events on a script of its own.
+  const camera = await startOnvifSim({ host: HOST, port: 0 });
 
   // The pole's uplink goes through a relay the demo can cut, like a 4G modem dropping.
   const uplink = await startTcpProxy({ target: { host: HOST, port: cloud.ports.mqtt! } });
 
   const manifestFile = path.join(dir, 'pole.yaml');
-  await writeFile(manifestFile, demoManifest({ uplinkPort: uplink.port, gasPort: gas!.port, pressurePort: pressure!.port, levelPort: level!.port, dir }));
-  const loaded = await loadManifest(manifestFile, { env: { ...process.env, POLE_SECRET: poleSecret } });
+  await writeFile(manifestFile, demoManifest({ uplinkPort: uplink.port, gasPort: gas!.port, pressurePort: pressure!.port, levelPort: level!.port, cameraPort: camera.port, dir }));
+  const loaded = await loadManifest(manifestFile, { env: { ...process.env, POLE_SECRET: poleSecret, CAM_PASSWORD: camera.password } });
   const agent = await startEdgeAgent(loaded, { log: log.child({ part: 'edge' }) });
 
   // The live view: what the central platform sees.
   const viewer = mqtt.connect(`mqtt://${HOST}:${cloud.ports.mqtt}`, { username: 'platform', password: platformPassword, clientId: `platform:demo-view-${process.pid}` });
   viewer.on('connect', () => viewer.subscribe(`${DEFAULT_TOPIC_ROOT}/#`, { qos: 1 }));
   viewer.on('message', (topic, payload) => {
-    const line = describeMessage(DEFAULT_TOPIC_ROOT, topic, payload);
+    const line = describeMessage(DEFAULT_TOPIC_ROOT, topic, payload, `http://${HOST}:${cloud.ports.http}`);
     if (line) say(line);
   });
 
   const moved = (p: { port: number; moved: boolean }, wanted: number) => (p.moved ? ` (port ${wanted} was taken, so ${p.port})` : '');
-  say(bold('polegate demo — one pole, three sensors, one cloud'));
+  say(bold('polegate demo — one pole, three sensors and a camera, one cloud'));
   say(`  Cloud API    http://${HOST}:${cloud.ports.http}/api/poles${moved(httpPort, wantedHttp)}`);
   say(`               curl -u platform:${platformPassword} http://${HOST}:${cloud.ports.http}/api/poles/${POLE}`);
   say(`  MQTT broker  mqtt://${HOST}:${cloud.ports.mqtt}${moved(mqttPort, wantedMqtt)}  (user platform, password above; topics ${DEFAULT_TOPIC_ROOT}/#)`);
   say(`  Pole         ${POLE}, manifest ${path.relative(process.cwd(), manifestFile)}, data in ${path.relative(process.cwd(), dir) || '.'}`);
-  say(`  Scenario     gas leak at +20 s, pipe burst at +45 s, uplink cut at +${OUTAGE.atMs / 1000} s for ${OUTAGE.forMs / 1000} s; Ctrl-C stops`);
+  say(`  Camera       ${camera.deviceUrl} (ONVIF, user ${camera.username}, password ${camera.password})`);
+  say(`  Scenario     camera motion at +10 s, gas leak at +20 s, pipe burst at +45 s, uplink cut at +${OUTAGE.atMs / 1000} s for ${OUTAGE.forMs / 1000} s; Ctrl-C stops`);
 
   const timers = [
+    ...DEMO_CAMERA_SCRIPT.map((step) => setTimeout(() => camera.setState(step.topic, step.state), step.atMs)),
     setTimeout(() => {
       say(bold(`-- uplink cut: the pole buffers readings in its outbox for ${OUTAGE.forMs / 1000} s`));
       uplink.cut();
@@ -142,13 +148,14 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   await new Promise<void>((resolve) => viewer.end(false, {}, () => resolve()));
   await uplink.close();
   await Promise.all(sims.map((sim) => sim.close()));
+  await camera.close();
   await cloud.close();
   log.flush();
   say('stopped.');
 }
 
-function demoManifest(p: { uplinkPort: number; gasPort: number; pressurePort: number; levelPort: number; dir: string }): string {
-  return `# Written by \`polegate demo\`: a pole with three Modbus TCP sensors on simulators.
+function demoManifest(p: { uplinkPort: number; gasPort: number; pressurePort: number; levelPort: number; cameraPort: number; dir: string }): string {
+  return `# Written by \`polegate demo\`: a pole with three Modbus TCP sensors and an ONVIF camera on simulators.
 pole:
   id: ${POLE}
   componentCode: "1101050101000001"
@@ -164,8 +171,9 @@ devices:
   - { id: gas-1, driver: modbus, host: ${HOST}, port: ${p.gasPort}, unitId: 1, profile: gas-detector, pollMs: 1000 }
   - { id: pressure-1, driver: modbus, host: ${HOST}, port: ${p.pressurePort}, unitId: 1, profile: pressure-transmitter, pollMs: 1000 }
   - { id: level-1, driver: modbus, host: ${HOST}, port: ${p.levelPort}, unitId: 1, profile: water-level, pollMs: 2000 }
+  - { id: cam-1, driver: onvif, host: ${HOST}, port: ${p.cameraPort}, username: admin, password: \${CAM_PASSWORD}, pollMs: 10000, events: [motion, tamper] }
 rules:
-  - { id: gas-high, metric: gas-1.lel, above: 20, clearBelow: 15, forMs: 3000, severity: critical }
+  - { id: gas-high, metric: gas-1.lel, above: 20, clearBelow: 15, forMs: 3000, severity: critical, snapshot: cam-1 }
   - { id: burst, metric: pressure-1.pressure, dropBy: 50, withinMs: 60000, severity: major }
   - { id: flood, metric: level-1.level, above: 1.5, clearBelow: 1.3, severity: major }
 report: { deadband: { default: 0.5% }, heartbeatMs: 30000 }

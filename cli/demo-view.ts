@@ -16,8 +16,8 @@ function formatValue(value: unknown): string {
   return typeof value === 'number' ? String(Math.round(value * 100) / 100) : String(value);
 }
 
-/** One line for a message on the tree, or undefined for messages the view does not show. */
-export function describeMessage(root: string, topic: string, payload: Buffer): string | undefined {
+/** One line for a message on the tree, or undefined for messages the view does not show; `api` is the cloud's HTTP base, for picture links. */
+export function describeMessage(root: string, topic: string, payload: Buffer, api?: string): string | undefined {
   const parsed = parseTopic(root, topic);
   if (!parsed || parsed.kind === 'blob' || parsed.kind === 'cmd' || parsed.kind === 'birth') return undefined;
   const decoded = decodePayload(parsed.kind as JsonTopicKind, payload);
@@ -39,13 +39,18 @@ export function describeMessage(root: string, topic: string, payload: Buffer): s
     case 'alarm': {
       const { alarm } = decoded.value as AlarmPayload;
       const what = `${alarm.rule} on ${alarm.device}.${alarm.metric} = ${formatValue(alarm.value)}`;
+      const { snapshot } = alarm;
+      const picture = snapshot && api ? `, picture ${api}/api/blobs/${snapshot.replace(/^sha256:/, '')}` : '';
       return alarm.state === 'raised'
-        ? `${now} ${red(`ALARM ${alarm.severity.toUpperCase()} raised`)}: ${what}${alarm.threshold !== undefined ? ` (threshold ${alarm.threshold})` : ''}`
+        ? `${now} ${red(`ALARM ${alarm.severity.toUpperCase()} raised`)}: ${what}${alarm.threshold !== undefined ? ` (threshold ${alarm.threshold})` : ''}${picture}`
         : `${now} ${green('alarm cleared')}: ${what}`;
     }
     case 'event': {
       const { event } = decoded.value as EventPayload;
-      return `${now} event ${bold(event.type)}${event.device ? ` on ${event.device}` : ''}`;
+      // Camera events carry the state that changed (motion started, tamper ended, …).
+      const changed = (event as { state?: unknown }).state;
+      const state = typeof changed === 'boolean' ? (changed ? ' started' : ' ended') : '';
+      return `${now} event ${bold(event.type)}${state}${event.device ? ` on ${event.device}` : ''}`;
     }
     default:
       return undefined;

@@ -1,3 +1,4 @@
+// `polegate scan onvif`: finds ONVIF cameras by WS-Discovery (scan-onvif-action.ts).
 // `polegate scan modbus`: finds Modbus units on a serial bus (--port PATH, each baud rate × unit id)
 // or behind a Modbus TCP address (--host H [--port N]), with progress on stderr and manifest entries
 // for what it found on stdout. Ctrl-C stops the scan, prints what was found so far, exits 130.
@@ -47,4 +48,26 @@ export function register(program: Command): void {
     .addOption(new Option('--parity <parity>', 'serial: parity').choices(['none', 'even', 'odd']).default('none'))
     .option('--timeout <ms>', 'how long to wait for each unit to answer', integer('--timeout (ms)', 1, 60_000), 200)
     .action(async (opts: ScanModbusOptions) => (await import('./scan-action.js')).scan(opts));
+  scanCommand
+    .command('onvif')
+    .description('Find ONVIF cameras by WS-Discovery (multicast on the LAN, or one address with --target); with --username/--password, read each one\'s device information')
+    .option('--target <host:port>', 'probe this address by unicast instead of the multicast group 239.255.255.250:3702', parseTarget)
+    .option('--timeout <ms>', 'how long to wait for answers', integer('--timeout (ms)', 1, 60_000), 2000)
+    .option('--username <name>', 'ONVIF user, to read device information')
+    .option('--password <text>', 'its password')
+    .action(async (opts: ScanOnvifOptions) => (await import('./scan-onvif-action.js')).scanOnvif(opts));
+}
+
+export interface ScanOnvifOptions {
+  target?: { host: string; port: number };
+  timeout: number;
+  username?: string;
+  password?: string;
+}
+
+function parseTarget(text: string): { host: string; port: number } {
+  const match = /^(.+):(\d+)$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) throw new InvalidArgumentError(`'${text}' is not HOST:PORT; write e.g. 192.168.10.64:3702`);
+  return { host: match[1]!, port };
 }

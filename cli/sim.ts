@@ -1,4 +1,5 @@
-// `polegate sim modbus`: one simulated Modbus TCP device serving a profile, until Ctrl-C. Registering
+// `polegate sim modbus`: one simulated Modbus TCP device serving a profile, until Ctrl-C; `polegate
+// sim onvif`: one simulated ONVIF camera. Registering
 // the command loads nothing else; the simulator loads when it runs (sim-action.ts).
 import { InvalidArgumentError, type Command } from 'commander';
 import { SCENARIO_NAMES, type ScenarioName } from '../fixtures/scenarios.js';
@@ -7,6 +8,7 @@ import type { SimModbusOptions } from './sim-action.js';
 import { INSTRUMENT_NAMES, type InstrumentName } from '../fixtures/serial-line-instruments.js';
 import type { SimSerialLineOptions } from './sim-serial-line-action.js';
 import type { SimOpcuaOptions } from './sim-opcua-action.js';
+import type { SimOnvifOptions } from './sim-onvif-action.js';
 
 function scenarioName(text: string): ScenarioName {
   if (!(SCENARIO_NAMES as readonly string[]).includes(text)) throw new InvalidArgumentError(`scenario must be one of ${SCENARIO_NAMES.join(', ')}.`);
@@ -48,4 +50,15 @@ export function register(program: Command): void {
     .option('--password <secret>', 'accept user ops with this password (anonymous is always accepted)')
     .option('--pki <dir>', 'folder for the server\'s certificates (default: a fresh temporary folder)')
     .action(async (opts: SimOpcuaOptions) => (await import('./sim-opcua-action.js')).simOpcua(opts));
+  sim
+    .command('onvif')
+    .description('Simulate an ONVIF camera: device and media services, PullPoint events, a JPEG snapshot, WS-Discovery')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'HTTP port (0: any free port)', integer('--port', 0, 65535), 8080)
+    .option('--username <name>', 'ONVIF user', 'admin')
+    .option('--password <text>', 'its password (random when not given; printed)')
+    .option('--discovery-port <n>', 'answer WS-Discovery probes on this UDP port (3702 is the standard one)', integer('--discovery-port', 0, 65535))
+    .option('--clock-offset <s>', 'the camera clock is this many seconds off (a camera after a reboot: months)', integer('--clock-offset', -1e9, 1e9), 0)
+    .option('--motion-every <s>', 'motion starts every this many seconds and lasts half of it (0: never)', integer('--motion-every', 0, 86400), 0)
+    .action(async (opts: SimOnvifOptions) => (await import('./sim-onvif-action.js')).simOnvif(opts));
 }

@@ -5,6 +5,7 @@ import type { DriverRuntime } from './sdk/types.js';
 
 const modules: Record<string, () => Promise<{ default: DriverRuntime<any> }>> = {
   modbus: () => import('./modbus/index.js'),
+  onvif: () => import('./onvif/index.js'),
   'serial-line': () => import('./serial-line/index.js'),
   opcua: () => import('./opcua/index.js'),
 };

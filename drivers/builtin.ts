@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { DriverFactory } from './sdk/types.js';
 import modbus from './modbus/index.js';
 import { ModbusOptions } from './modbus/options.js';
+import onvif from './onvif/index.js';
+import { OnvifOptions } from './onvif/options.js';
 import serialLine from './serial-line/index.js';
 import { SerialLineOptions } from './serial-line/options.js';
 import opcua from './opcua/index.js';
@@ -13,6 +15,7 @@ import { OpcuaOptions } from './opcua/options.js';
 
 export const builtinDrivers: Record<string, DriverFactory<any>> = {
   [modbus.kind]: { ...modbus, optionsSchema: ModbusOptions },
+  [onvif.kind]: { ...onvif, optionsSchema: OnvifOptions },
   [serialLine.kind]: { ...serialLine, optionsSchema: SerialLineOptions },
   [opcua.kind]: { ...opcua, optionsSchema: OpcuaOptions },
 };

@@ -29,7 +29,8 @@ t.test('the demo runs the whole system and plays the gas leak to an alarm', asyn
   t.equal(res.status, 200, 'the printed credentials open the API');
   const pole = (await res.json()) as { state: string; devices: Array<{ id: string }> };
   t.equal(pole.state, 'online');
-  t.same(pole.devices.map((d) => d.id).sort(), ['gas-1', 'level-1', 'pressure-1']);
+  t.same(pole.devices.map((d) => d.id).sort(), ['cam-1', 'gas-1', 'level-1', 'pressure-1']);
+  await waitFor('camera motion in the live view', () => out.includes('event motion started on cam-1'), 30_000);
 
   await waitFor('the scripted gas leak to raise the critical alarm', () => out.includes('ALARM CRITICAL raised: gas-high on gas-1.lel'), 60_000);
 

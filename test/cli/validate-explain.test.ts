@@ -30,11 +30,11 @@ t.test('the plans of the built-in profiles', async (t) => {
 });
 
 t.test('a manifest: every Modbus device, then the requests per poll cycle', async (t) => {
-  const run = await polegate(['validate', '--explain', 'config/examples/pole.yaml'], { POLE_SECRET: 'x' });
+  const run = await polegate(['validate', '--explain', 'config/examples/pole.yaml'], { POLE_SECRET: 'x', CAM_PASSWORD: 'y' });
   t.equal(run.code, 0, run.stderr);
   const device = (plan: string, id: string, unit: number) => plan.replace(/^profile ([^:]+)/, `device ${id} (profile $1, unit ${unit})`);
   t.equal(run.stdout, [
-    'config/examples/pole.yaml: valid pole manifest (pole bj-cy-000123, 3 devices, 3 rules)\n',
+    'config/examples/pole.yaml: valid pole manifest (pole bj-cy-000123, 4 devices, 3 rules)\n',
     device(GAS, 'gas-1', 1),
     device(LEVEL, 'level-1', 2),
     device(PRESSURE, 'pressure-1', 1),

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { polegate } from '../helpers/polegate-cli.js';
 
 t.test('a valid manifest: one line, exit 0', async (t) => {
-  const run = await polegate(['validate', 'config/examples/pole.yaml'], { POLE_SECRET: 'x' });
+  const run = await polegate(['validate', 'config/examples/pole.yaml'], { POLE_SECRET: 'x', CAM_PASSWORD: 'y' });
   t.equal(run.code, 0, run.stderr);
-  t.equal(run.stdout, 'config/examples/pole.yaml: valid pole manifest (pole bj-cy-000123, 3 devices, 3 rules)\n');
+  t.equal(run.stdout, 'config/examples/pole.yaml: valid pole manifest (pole bj-cy-000123, 4 devices, 3 rules)\n');
 });
 
 t.test('kind detection for profiles and cloud configs, and --kind', async (t) => {

@@ -36,6 +36,7 @@ const SERVICES: Record<string, () => Promise<ServiceCheck>> = {
   socat: async () => (existsSync('/usr/bin/socat') ? { ok: true } : { ok: false, reason: 'socat is not installed (apt-get install socat)' }),
   'mosquitto-binary': async () => (existsSync('/usr/sbin/mosquitto') ? { ok: true } : { ok: false, reason: '/usr/sbin/mosquitto is not installed (apt-get install mosquitto)' }),
   mbpoll: async () => (existsSync('/usr/bin/mbpoll') ? { ok: true } : { ok: false, reason: 'mbpoll is not installed (apt-get install mbpoll)' }),
+  libonvif: async () => (existsSync('/usr/include/x86_64-linux-gnu/onvif.h') || existsSync('/usr/include/onvif.h') ? { ok: true } : { ok: false, reason: 'libonvif-dev is not installed (apt-get install libonvif-dev)' }),
   cc: async () => (existsSync('/usr/bin/cc') ? { ok: true } : { ok: false, reason: 'no C compiler at /usr/bin/cc (apt-get install gcc)' }),
   pymodbus: async () => (existsSync('/usr/lib/python3/dist-packages/pymodbus') ? { ok: true } : { ok: false, reason: 'python3-pymodbus is not installed (apt-get install python3-pymodbus python3-serial-asyncio)' }),
 };
