@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { PolegateError } from '../config/errors.js';
 import { loadCloudConfig, loadPoleRegistry } from '../config/load-cloud-config.js';
 import { startCloud } from '../cloud-ingest/cloud.js';
-import { caFiles, createCa, issueCert, validFor } from '../cloud-ingest/certificates.js';
+import { caFiles, certificateNames, createCa, issueCert, validFor } from '../cloud-ingest/certificates.js';
 import { refuseSharedNames } from '../cloud-ingest/login-names.js';
 import { isPoleId } from '../contract/topics.js';
 import { addPole, type UserNames } from '../cloud-ingest/registry.js';
@@ -71,6 +71,8 @@ export async function runIssueCert(id: string | undefined, opts: IssueCertOption
   if (!opts.server && id && !isPoleId(id)) {
     throw new PolegateError(`"${id}" is not a valid pole id (a pole's certificate names its pole); for the cloud's own certificate add --server`, 'POLE_ID_INVALID', 2);
   }
+  // Bad names are refused before a CA is created.
+  if (id) certificateNames(id, { server: opts.server, hosts: opts.host });
   const { dir } = await loadCloudConfig(configFile);
   const ca = caFiles(dir);
   if (opts.ca) {

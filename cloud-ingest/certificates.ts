@@ -112,6 +112,15 @@ export interface IssueOptions {
   validity: Validity;
 }
 
+/** The names (SANs) a certificate for `name` carries; throws on one that is not a host name or IP address. */
+export function certificateNames(name: string, options: Pick<IssueOptions, 'server' | 'hosts'>): string[] {
+  const hosts = options.server ? (options.hosts?.length ? options.hosts : [name]) : [name];
+  for (const host of hosts) {
+    if (!isIP(host) && !HOST_NAME.test(host)) throw new PolegateError(`"${host}" is not a host name or IP address for a certificate`, 'CERT_NAME_INVALID', 2);
+  }
+  return hosts;
+}
+
 export interface Issued {
   cert: string;
   key: string;
@@ -123,10 +132,7 @@ export interface Issued {
  * (0600) into `outDir`; refuses to overwrite them.
  */
 export async function issueCert(ca: CaFiles, name: string, outDir: string, options: IssueOptions): Promise<Issued> {
-  const hosts = options.server ? (options.hosts?.length ? options.hosts : [name]) : [name];
-  for (const host of hosts) {
-    if (!isIP(host) && !HOST_NAME.test(host)) throw new PolegateError(`"${host}" is not a host name or IP address for a certificate`, 'CERT_NAME_INVALID', 2);
-  }
+  const hosts = certificateNames(name, options);
   const files = { cert: join(outDir, `${name}.pem`), key: join(outDir, `${name}.key`) };
   refuseExisting([files.cert, files.key], 'move them away to issue a new certificate');
   const authority = await loadCa(ca);
