@@ -4,7 +4,7 @@
 // controls (fixtures/tcp-proxy.ts), so that it can make the device stop answering, drop the
 // connection or garble the answers, on real sockets. Every check passes or fails with a reason.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, PolegateError } from '../config/errors.js';
@@ -100,7 +100,9 @@ async function loadOptions(opts: KitOptions, port: number) {
   // A manifest of one device beside the options file, so that its relative paths and package names
   // resolve from there as they would from a manifest.
   const dir = optionsFile ? path.dirname(optionsFile) : opts.cwd;
-  const driver = isDriverPath(opts.driver) ? path.resolve(opts.cwd, opts.driver) : opts.driver;
+  // On the command line a file that exists is a path even without ./ in front.
+  const asPath = isDriverPath(opts.driver) || existsSync(path.resolve(opts.cwd, opts.driver));
+  const driver = asPath ? path.resolve(opts.cwd, opts.driver) : opts.driver;
   const manifest = path.join(dir, `.polegate-driver-test-${process.pid}.yaml`);
   const body = text.split('\n').filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#')).map((line) => `    ${line}`).join('\n');
   writeFileSync(manifest, `pole: { id: driver-kit }\nuplink: { url: "mqtt://127.0.0.1:1" }\ndevices:\n  - id: dut\n    driver: ${JSON.stringify(driver)}\n${body}\n`);
@@ -219,12 +221,13 @@ export async function runKit(opts: KitOptions, onResult: (result: CheckResult) =
     await check('describe', async () => {
       const description = dut.describe();
       if (!Array.isArray(description?.metrics) || description.metrics.length === 0) throw new Failure('describe() must list at least one metric ({ name, unit, type })');
+      // Known before the checks below, so that a flaw here does not fail every later check too.
+      metrics = new Set(description.metrics.map((m) => m.name));
       for (const m of description.metrics) {
         if (typeof m.name !== 'string' || m.name === '') throw new Failure(`a metric without a name: ${JSON.stringify(m)}`);
         if (!METRIC_TYPES.has(m.type)) throw new Failure(`metric ${m.name}: type ${JSON.stringify(m.type)} is not number, boolean or string`);
         if (typeof m.unit !== 'string') throw new Failure(`metric ${m.name}: unit must be a string (empty for none)`);
       }
-      metrics = new Set(description.metrics.map((m) => m.name));
       if (metrics.size !== description.metrics.length) throw new Failure('two metrics share a name');
       return `${metrics.size} metrics: ${description.metrics.map((m) => `${m.name} (${m.type}${m.unit ? `, ${m.unit}` : ''})`).join(', ')}`;
     });

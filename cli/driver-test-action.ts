@@ -1,5 +1,6 @@
 // What `polegate driver test` runs (cli/driver-test.ts registers the command): the kit, one line per
-// check as it ends, a summary, exit 0 when every check passed (or was skipped), 1 otherwise.
+// check as it ends, a summary, exit 0 when every check passed (or was skipped), 1 otherwise, even
+// when the driver under test left something running.
 import { runKit, type CheckResult } from './driver-kit.js';
 import type { DriverTestOptions } from './driver-test.js';
 
@@ -11,6 +12,8 @@ export async function driverTest(driver: string, opts: DriverTestOptions): Promi
     process.stdout.write(`  ${MARK[r.outcome]}  ${r.check.padEnd(17)} ${r.reason}\n`));
   const count = (outcome: CheckResult['outcome']) => results.filter((r) => r.outcome === outcome).length;
   const failed = count('fail');
-  process.stdout.write(`${results.length} checks: ${count('pass')} passed, ${failed} failed, ${count('skip')} skipped\n`);
-  process.exitCode = failed > 0 ? 1 : 0;
+  const summary = `${results.length} checks: ${count('pass')} passed, ${failed} failed, ${count('skip')} skipped\n`;
+  // A driver that fails the close check still holds handles: the kit ends the process itself.
+  await new Promise<void>((resolve) => process.stdout.write(summary, () => resolve()));
+  process.exit(failed > 0 ? 1 : 0);
 }

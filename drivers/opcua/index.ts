@@ -5,6 +5,7 @@
 // session the server forgot) drops the whole client; the next poll connects afresh, so recovery
 // needs no state of node-opcua's own reconnection. Its certificates live under the pole's state
 // folder (context.stateDir), never in ~/.config.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientMonitoredItem, ClientSession, ClientSubscription, DataValue, OPCUAClient } from 'node-opcua-client';
 import { PolegateError, type Driver, type DriverContext, type DriverRuntime, type MetricInfo, type Sample } from '../sdk/index.js';
@@ -97,6 +98,10 @@ class OpcuaDriver implements Driver {
     const { options, context, timeoutMs } = this;
     const [ua, certificates] = await load(context.log);
     if (!context.stateDir) throw new PolegateError(`opcua device ${context.deviceId}: the driver needs a state folder for its certificates (context.stateDir)`, 'NOT_SUPPORTED');
+    const pki = join(context.stateDir, 'opcua-pki');
+    // The first connect of a pole creates its client certificate (an RSA key: seconds on a small
+    // CPU); only later connects are held to the device's timeout.
+    const connectMs = existsSync(join(pki, 'own', 'certs', 'client_certificate.pem')) ? timeoutMs : Math.max(timeoutMs, 60_000);
     const securityMode = ua.MessageSecurityMode[options.securityMode ?? 'None'];
     const client = ua.OPCUAClient.create({
       applicationName: 'polegate',
@@ -109,7 +114,7 @@ class OpcuaDriver implements Driver {
       defaultTransactionTimeout: timeoutMs,
       requestedSessionTimeout: 60_000,
       clientCertificateManager: new certificates.OPCUACertificateManager({
-        rootFolder: join(context.stateDir, 'opcua-pki'),
+        rootFolder: pki,
         // Trust on first use: an unknown server certificate is accepted and kept under trusted/.
         automaticallyAcceptUnknownCertificate: true,
       }),
@@ -120,7 +125,7 @@ class OpcuaDriver implements Driver {
     client.on('close', lost('connection closed'));
     client.on('backoff', lost('connection lost'));
     try {
-      await withTimeout(`OPC UA connect to ${options.endpoint}`, timeoutMs, client.connect(options.endpoint));
+      await withTimeout(`OPC UA connect to ${options.endpoint}`, connectMs, client.connect(options.endpoint));
       const identity = options.username
         ? { type: ua.UserTokenType.UserName, userName: options.username, password: options.password ?? '' } as const
         : { type: ua.UserTokenType.Anonymous } as const;
