@@ -119,12 +119,15 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     }
     if (config.mqtts) {
       const m = config.mqtts;
+      const limits = connectionLimits(m);
       const secure = {
+        // The login timeout starts after the handshake: bound the handshake by the same time.
+        handshakeTimeout: limits.connectTimeoutMs,
         cert: await readTlsFile(dir, m.cert, 'cert'),
         key: await readTlsFile(dir, m.key, 'key'),
         ...(m.ca ? { ca: await readTlsFile(dir, m.ca, 'ca'), requestCert: true, rejectUnauthorized: m.requireClientCert ?? false } : {}),
       };
-      const server = mqttServer('mqtts', connectionLimits(m), (handle) => tls.createServer(secure, handle));
+      const server = mqttServer('mqtts', limits, (handle) => tls.createServer(secure, handle));
       await serve(server, 'mqtts', m.host ?? DEFAULT_HOST, m.port, 'stop the other broker or choose another port');
     }
     if (config.ws) {
