@@ -110,8 +110,10 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     }
     if (config.mqtts) {
       const m = config.mqtts;
-      const secure = await serverTlsOptions(dir, 'mqtts', m);
-      const server = mqttServer('mqtts', connectionLimits(m), (handle) => tls.createServer(secure, handle));
+      const limits = connectionLimits(m);
+      // The login timeout starts after the handshake: bound the handshake by the same time.
+      const secure = { ...(await serverTlsOptions(dir, 'mqtts', m)), handshakeTimeout: limits.connectTimeoutMs };
+      const server = mqttServer('mqtts', limits, (handle) => tls.createServer(secure, handle));
       await serve(server, 'mqtts', m.host ?? DEFAULT_HOST, m.port, 'stop the other broker or choose another port');
     }
     if (config.ws) {
