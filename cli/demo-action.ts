@@ -108,15 +108,19 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const manifestFile = path.join(dir, 'pole.yaml');
   await writeFile(manifestFile, demoManifest({ uplinkPort: uplink.port, gasPort: gas!.port, pressurePort: pressure!.port, levelPort: level!.port, cameraPort: camera.port, dir }));
   const loaded = await loadManifest(manifestFile, { env: { ...process.env, POLE_SECRET: poleSecret, CAM_PASSWORD: camera.password } });
-  const agent = await startEdgeAgent(loaded, { log: log.child({ part: 'edge' }) });
 
-  // The live view: what the central platform sees.
+  // The live view: what the central platform sees. Subscribed before the pole starts, so that it
+  // sees the pole's first telemetry (later ones carry only what changed beyond the deadband).
   const viewer = mqtt.connect(`mqtt://${HOST}:${cloud.ports.mqtt}`, { username: 'platform', password: platformPassword, clientId: `platform:demo-view-${process.pid}` });
-  viewer.on('connect', () => viewer.subscribe(`${DEFAULT_TOPIC_ROOT}/#`, { qos: 1 }));
+  let onSubscribed = () => {};
+  const subscribed = new Promise<void>((resolve) => (onSubscribed = resolve));
+  viewer.on('connect', () => viewer.subscribe(`${DEFAULT_TOPIC_ROOT}/#`, { qos: 1 }, () => onSubscribed()));
   viewer.on('message', (topic, payload) => {
     const line = describeMessage(DEFAULT_TOPIC_ROOT, topic, payload, `http://${HOST}:${cloud.ports.http}`);
     if (line) say(line);
   });
+  await subscribed;
+  const agent = await startEdgeAgent(loaded, { log: log.child({ part: 'edge' }) });
 
   const moved = (p: { port: number; moved: boolean }, wanted: number) => (p.moved ? ` (port ${wanted} was taken, so ${p.port})` : '');
   say(bold('polegate demo — one pole, three sensors and a camera, one cloud'));
