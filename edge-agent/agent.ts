@@ -55,6 +55,11 @@ export function outboxPath(loaded: LoadedManifest): string {
   return configured ? resolve(dirname(loaded.file), configured) : resolve('data', loaded.manifest.pole.id, 'outbox.db');
 }
 
+/** Paths of a manifest section as the agent opens them: absolute as given, relative from the manifest's folder. */
+function manifestPaths<T extends Record<string, string | undefined>>(loaded: LoadedManifest, paths: T): T {
+  return Object.fromEntries(Object.entries(paths).map(([key, file]) => [key, file === undefined ? file : resolve(dirname(loaded.file), file)])) as T;
+}
+
 export class EdgeAgent extends EventEmitter {
   readonly bootId = randomUUID();
   private readonly log: pino.Logger;
@@ -138,7 +143,7 @@ export class EdgeAgent extends EventEmitter {
         urls: uplink.urls ?? (uplink.url ? [uplink.url] : []),
         username: uplink.username,
         password: uplink.password,
-        tls: uplink.tls,
+        tls: uplink.tls && manifestPaths(loaded, uplink.tls),
         topicRoot: uplink.topicRoot ?? DEFAULT_TOPIC_ROOT,
         keepaliveS: uplink.keepaliveS,
         bootId: this.bootId,

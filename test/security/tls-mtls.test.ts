@@ -5,7 +5,8 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { caFiles, createCa, issueCert, validFor } from '../../cloud-ingest/certificates.js';
 import { sims } from '../e2e/helpers.js';
 import { missingService } from '../helpers/services.js';
@@ -67,19 +68,20 @@ t.test("Mosquitto's clients connect to our broker over mTLS, as the pole their c
   t.notOk((await series('pole-b'))?.some((p) => p.value === 0.3), 'and nothing was stored for pole B');
 });
 
-t.test('the edge agent with uplink.tls { ca, cert, key } and no password gets its readings into the store', async (t) => {
+t.test('the edge agent with uplink.tls { ca, cert, key } (relative to the manifest) and no password gets its readings into the store', async (t) => {
   const dir = t.testdir();
   const { gas } = await sims(t);
   gas.set('lel', 7.5);
   const manifest = join(dir, 'pole.yaml');
   const a = pki.cert('pole-a');
   writeFileSync(manifest, `pole: { id: pole-a, location: { lat: 31.82, lon: 117.23 } }
-uplink: { url: "mqtts://127.0.0.1:${mqtts}", tls: { ca: ${pki.ca}, cert: ${a.cert}, key: ${a.key} } }
+uplink: { url: "mqtts://127.0.0.1:${mqtts}", tls: { ca: ${relative(dir, pki.ca)}, cert: ${relative(dir, a.cert)}, key: ${relative(dir, a.key)} } }
 buffer: { path: ./outbox.db }
 devices:
   - { id: gas-1, driver: modbus, host: 127.0.0.1, port: ${gas.port}, unitId: 1, profile: gas-detector, pollMs: 200 }
 `);
-  const edge = spawn(process.execPath, [CLI, 'edge', '--config', manifest], { cwd: dir, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // From another working directory: the TLS paths are read from the manifest's folder.
+  const edge = spawn(process.execPath, [CLI, 'edge', '--config', manifest], { cwd: tmpdir(), env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   edge.stdout.on('data', (d) => (output += d));
   edge.stderr.on('data', (d) => (output += d));
