@@ -14,7 +14,10 @@ async function describeCamera(camera: FoundCamera, opts: ScanOnvifOptions): Prom
   );
   try {
     await driver.open();
-    return { ...camera, description: driver.describe().model };
+    const { manufacturer, model, firmware, serial } = driver.describe();
+    const facts = [firmware && `firmware ${firmware}`, serial && `serial ${serial}`].filter(Boolean).join(', ');
+    const name = [manufacturer, model].filter(Boolean).join(' ');
+    return { ...camera, description: facts ? `${name} (${facts})` : name };
   } catch (err) {
     // The driver's message starts with the device id (here the endpoint); the snippet says where already.
     return { ...camera, problem: (err as Error).message.replace(/^device \S+ \([^)]*\): /, '') };

@@ -47,6 +47,9 @@ export const BirthPayload = Type.Object({
     id: Type.String({ minLength: 1 }),
     driver: Type.String({ minLength: 1 }),
     model: Type.Optional(Type.String()),
+    manufacturer: Type.Optional(Type.String({ description: 'As the device reports it (e.g. an ONVIF camera\'s GetDeviceInformation).' })),
+    firmware: Type.Optional(Type.String()),
+    serial: Type.Optional(Type.String()),
     metrics: Type.Array(MetricDescription),
   })),
 }, { $id: 'birth', title: 'Pole birth', description: 'Retained description of the pole and its devices, sent on every connect.' });

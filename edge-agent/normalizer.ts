@@ -67,10 +67,13 @@ export function normalizeSamples(device: string, samples: Sample[], units: UnitT
   return samples.map((sample) => normalizeSample(device, sample, units));
 }
 
+const FACTS = ['model', 'manufacturer', 'firmware', 'serial'] as const;
+
 /** A device as birth announces it: the units it will be reported in after normalization. */
 export function describeForBirth(device: string, driver: string, description: DeviceDescription, units: UnitTable): BirthDevice {
   const metrics = description.metrics.map((m) => ({ name: m.name, type: m.type, unit: conversion(units, m.unit)?.canonical ?? m.unit }));
-  return description.model === undefined ? { id: device, driver, metrics } : { id: device, driver, model: description.model, metrics };
+  const facts = Object.fromEntries(FACTS.flatMap((key) => (description[key] === undefined ? [] : [[key, description[key]]])));
+  return { id: device, driver, ...facts, metrics };
 }
 
 /** Units of a description the pole's table lacks: their readings go as written, at best uncertain. */

@@ -107,10 +107,11 @@ function create(options: OnvifDriverOptions, context: DriverContext): Driver {
 
   const describe = (): DeviceDescription => {
     const info = session?.info ?? {};
-    const model = [info.manufacturer, info.model].filter(Boolean).join(' ');
-    const facts = [info.firmware && `firmware ${info.firmware}`, info.serial && `serial ${info.serial}`].filter(Boolean).join(', ');
     return {
-      ...(model ? { model: facts ? `${model} (${facts})` : model } : {}),
+      ...(info.model ? { model: info.model } : {}),
+      ...(info.manufacturer ? { manufacturer: info.manufacturer } : {}),
+      ...(info.firmware ? { firmware: info.firmware } : {}),
+      ...(info.serial ? { serial: info.serial } : {}),
       metrics: [
         { name: 'online', unit: '', type: 'boolean' },
         { name: 'clockOffset', unit: 's', type: 'number' },

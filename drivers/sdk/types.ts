@@ -15,6 +15,10 @@ export interface MetricInfo {
 
 export interface DeviceDescription {
   model?: string;
+  /** Facts a device reports about itself (a camera's GetDeviceInformation), carried in birth. */
+  manufacturer?: string;
+  firmware?: string;
+  serial?: string;
   metrics: MetricInfo[];
 }
 

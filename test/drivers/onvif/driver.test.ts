@@ -28,7 +28,7 @@ t.test('connects, describes the camera and reads its health', async (t) => {
   const { driver } = await setup(t);
   await driver.open();
   const description = driver.describe();
-  t.equal(description.model, 'Polegate SimCam 1 (firmware 1.4.2, serial SIM-0001)');
+  t.match(description, { manufacturer: 'Polegate', model: 'SimCam 1', firmware: '1.4.2', serial: 'SIM-0001' }, 'GetDeviceInformation facts, each in its own field');
   t.same(description.metrics.map((m) => m.name), ['online', 'clockOffset']);
   const samples = await driver.read();
   t.same(samples.map((s) => [s.metric, s.value, s.quality]), [['online', true, 'good'], ['clockOffset', 0, 'good']]);
