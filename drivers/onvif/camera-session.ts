@@ -4,7 +4,7 @@
 // the WS-UsernameToken, re-measured when a request is refused as NotAuthorized, and every failure
 // classified as a health reason: unreachable, reachable without ONVIF, credentials refused.
 import http from 'node:http';
-import { PolegateError } from '../../config/errors.js';
+import { PolegateError } from '../sdk/index.js';
 import type { OnvifDriverOptions } from './options.js';
 
 export type Health = 'up' | 'credentials-refused' | 'not-onvif' | 'unreachable';

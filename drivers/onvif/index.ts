@@ -2,12 +2,12 @@
 // events (subscribe, through pull-point.ts), and its snapshot (snapshot(), fetch-snapshot.ts). The
 // onvif package loads on the first open(), so that config/ (which pairs this module with its options
 // schema) and poles without cameras never load it.
-import type { DeviceDescription, Driver, DriverContext, DriverEvent, DriverRuntime, Sample } from '../sdk/types.js';
+import type { DeviceDescription, Driver, DriverContext, DriverEvent, DriverRuntime, Sample } from '../sdk/index.js';
 import type { OnvifDriverOptions } from './options.js';
 import { CameraError, CameraSession, DEFAULT_PORT, type Cam, type Health } from './camera-session.js';
 import { PullPointLoop } from './pull-point.js';
 import { fetchSnapshot, SnapshotError } from './fetch-snapshot.js';
-import { PolegateError } from '../../config/errors.js';
+import { PolegateError } from '../sdk/index.js';
 import type { CameraEventType } from './topics.js';
 
 const DEFAULT_SNAPSHOT_MAX_BYTES = 2 * 1024 * 1024;
