@@ -11,6 +11,7 @@ import { ConfigError, PolegateError } from '../config/errors.js';
 import { loadManifest } from '../config/load-manifest.js';
 import { isDriverPath } from '../config/resolve-driver.js';
 import type { Driver, DriverContext, DriverEvent, Sample } from '../drivers/sdk/index.js';
+import { BusTransports } from '../edge-agent/bus-transports.js';
 import { freePort } from '../fixtures/free-port.js';
 import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.js';
 
@@ -179,6 +180,7 @@ export async function runKit(opts: KitOptions, onResult: (result: CheckResult) =
   let sim: ChildProcess | undefined;
   let proxy: TcpProxy | undefined;
   let driver: Driver | undefined;
+  let buses: BusTransports | undefined;
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
   try {
@@ -195,12 +197,17 @@ export async function runKit(opts: KitOptions, onResult: (result: CheckResult) =
       proxy = await startTcpProxy({ target });
       options = target.through(proxy);
     }
+    const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+    const clock = { now: () => Date.now() };
+    // The transports the agent shares between its devices (a serial server over TCP), as in polegate edge.
+    buses = new BusTransports([], { clock, log, onEvent: () => undefined });
     const context: DriverContext = {
       deviceId: 'dut',
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-      clock: { now: () => Date.now() },
+      log,
+      clock,
       timeoutMs,
       stateDir,
+      transport: buses.forDevice('dut', undefined, { timeoutMs, retries: 0 }),
     };
     const baseline = resources();
     if (!(await check('create', async () => {
@@ -323,6 +330,8 @@ export async function runKit(opts: KitOptions, onResult: (result: CheckResult) =
       driver = undefined;
       if (closed === 'pending') throw new Failure('close() did not settle within 5 s');
       if ('error' in closed) throw new Failure(`close() failed: ${closed.error.message}`);
+      // The shared transports are the agent's, not the driver's: closed before counting what is left.
+      await buses?.close();
       let left: string[] = [];
       for (let waited = 0; waited <= 3000; waited += 100) {
         left = extra(resources(), baseline);
@@ -340,6 +349,7 @@ export async function runKit(opts: KitOptions, onResult: (result: CheckResult) =
     throw err;
   } finally {
     if (driver) await within(5000, driver.close());
+    await buses?.close();
     await proxy?.close();
     if (sim) await stopSim(sim);
     process.off('uncaughtException', onCrash);

@@ -18,6 +18,8 @@ interface KitRun {
 
 const mustPass: Record<string, KitRun> = {
   modbus: { driver: 'modbus', sim: `${POLEGATE} sim modbus --profile gas-detector --port $POLEGATE_SIM_PORT`, options: 'fixtures/kit/modbus.yaml' },
+  'serial-line': { driver: 'serial-line', sim: `${POLEGATE} sim serial-line --instrument radar-level --port $POLEGATE_SIM_PORT`, options: 'fixtures/kit/serial-line.yaml' },
+  onvif: { driver: 'onvif', sim: `${POLEGATE} sim onvif --port $POLEGATE_SIM_PORT --password kit-secret --motion-every 2`, options: 'fixtures/kit/onvif.yaml', also: ['subscribe'] },
   opcua: { driver: 'opcua', sim: `${POLEGATE} sim opcua --port $POLEGATE_SIM_PORT`, options: 'fixtures/kit/opcua.yaml' },
   'example vendor driver': { driver: 'fixtures/vendor-example/driver.mjs', sim: 'node fixtures/vendor-example/sim.mjs', options: 'fixtures/vendor-example/options.yaml', also: ['subscribe'] },
 };
