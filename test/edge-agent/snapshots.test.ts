@@ -25,7 +25,7 @@ interface Seen {
 
 /** A platform user subscribed to everything of the pole, recording in arrival order. */
 async function platform(t: Tap, tc: TestCloud): Promise<{ client: MqttClient; seen: Seen }> {
-  const client = await connect(t, tc.url, { clientId: `platform-${Math.random().toString(16).slice(2)}`, username: 'operator', password: tc.users.operator });
+  const client = await connect(t, tc.url, { clientId: `platform:${Math.random().toString(16).slice(2)}`, username: 'operator', password: tc.users.operator });
   const messages: Seen['messages'] = [];
   client.on('message', (topic, payload) => {
     const kind = topic.slice(`${ROOT}/${POLE}/`.length);

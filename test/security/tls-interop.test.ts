@@ -34,7 +34,7 @@ t.test('mosquitto_sub and mosquitto_pub with --cafile, against our broker servin
   const port = String(cloud.ports.mqtts);
   const tls = ['-h', '127.0.0.1', '-p', port, '--cafile', pki.ca];
   // -C 1: exit after one message; -W: give up after 20 s.
-  const sub = mosquittoSub([...tls, '-u', 'viewer', '-P', pki.users.viewer!, '-i', 'viewer-1', '-t', 'city/v1/+/telemetry', '-C', '1', '-W', '20', '-v']);
+  const sub = mosquittoSub([...tls, '-u', 'viewer', '-P', pki.users.viewer!, '-i', 'viewer:1', '-t', 'city/v1/+/telemetry', '-C', '1', '-W', '20', '-v']);
   // The subscription may not be in place yet: publish (a new reading each time) until the subscriber has one.
   let seq = 0;
   await waitFor('mosquitto_sub received the pole\'s telemetry', async () => {
