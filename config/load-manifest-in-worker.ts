@@ -57,7 +57,10 @@ async function runtimeOf(ref: DriverRef): Promise<DriverRuntime<any>> {
   try {
     return ((await import(pathToFileURL(ref.module).href)) as { default: DriverRuntime<any> }).default;
   } catch (err) {
-    throw new PolegateError(`driver module ${ref.module} failed to load: ${(err as Error).message.split('\n')[0]}`, 'DRIVER_UNLOADABLE', 1);
+    // It loaded in the worker (the manifest validated), so it fails only here: a fault of its
+    // devices, retried like a failed open, not the end of the agent and its other devices.
+    const failure = new PolegateError(`driver module ${ref.module} failed to load: ${(err as Error).message.split('\n')[0]}`, 'DRIVER_UNLOADABLE', 1);
+    return { kind: ref.module, create: () => { throw failure; } };
   }
 }
 

@@ -1,5 +1,6 @@
 // A vendor's driver runs in `polegate edge` (bin/polegate, with the agent's V8 flags) as it runs in
-// Node: fetch() works, and what a driver throws in a timer or leaves rejected is a fault of that
+// Node: fetch() works, and what a driver throws in a timer or leaves rejected (or a module that fails
+// to load in the agent though it validated) is a fault of that
 // device, logged, counted as a failed poll and followed by a fresh driver; the process goes on.
 import t from 'tap';
 import { spawn } from 'node:child_process';
@@ -53,6 +54,10 @@ export default {
     async close() {},
   }),
 };`,
+  // Loads in the manifest's worker thread (so the manifest validates), throws when the agent imports it.
+  'main-thread-thrower.mjs': `import { isMainThread } from 'node:worker_threads';
+if (isMainThread) throw new Error('needs a licence dongle');
+export default { kind: 'dongle', optionsSchema: ${schema}, create: () => ({}) };`,
 };
 
 const skip = await missingService('mosquitto');
@@ -75,6 +80,7 @@ t.test('fetch, a throw in a timer and a forgotten rejection do not end polegate 
       `  - { id: web-1, driver: ./fetcher.mjs, url: "http://127.0.0.1:${port}/level", pollMs: 200 }`,
       '  - { id: timer-1, driver: ./timer-thrower.mjs, pollMs: 200 }',
       '  - { id: reject-1, driver: ./rejecter.mjs, pollMs: 200 }',
+      '  - { id: dongle-1, driver: ./main-thread-thrower.mjs, pollMs: 200 }',
       '',
     ].join('\n'),
   });
@@ -93,6 +99,7 @@ t.test('fetch, a throw in a timer and a forgotten rejection do not end polegate 
   await waitFor('two timer faults logged', () => (out.match(/"device":"timer-1".*driver threw outside a call/g) ?? []).length >= 2, 20_000);
   await waitFor('a forgotten rejection logged', () => /"device":"reject-1".*driver left a promise rejected/.test(out), 20_000);
   t.match(out, /timer blew up #1/, 'the log line says what the driver threw');
+  await waitFor('the module that throws at import: its device offline with the reason', () => rec.of('event').some((m) => m.payload.event.type === 'device-offline' && m.payload.event.device === 'dongle-1' && /failed to load: needs a licence dongle/.test(JSON.stringify(m.payload.event))), 20_000);
   // Each fault drops the driver and the next poll opens a new one, which reads again.
   await waitFor('timer-1 read by a reopened driver', () => readings('timer-1').some((r: { value: number }) => r.value >= 2), 20_000);
   await waitFor('reject-1 read after its refused first open', () => readings('reject-1').length > 0, 20_000);
