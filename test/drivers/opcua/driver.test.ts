@@ -1,5 +1,6 @@
 // The opcua driver against node-opcua's own server (fixtures/opcua-sim.ts): poll and subscribe,
-// status codes as quality, a node that does not exist, a server restart, certificates in stateDir.
+// status codes as quality, a node that does not exist, a server restart, certificates in stateDir,
+// Sign and SignAndEncrypt with a user and password.
 import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,4 +73,17 @@ t.test('a restarted server is read again without a new driver', async (t) => {
   t.teardown(() => again.close());
   const samples = await waitFor('a read after the restart', async () => driver.read(), 15_000);
   t.equal(samples[0]!.quality, 'good');
+});
+
+t.test('Sign and SignAndEncrypt (Basic256Sha256) with user ops and its password; a wrong password is refused', async (t) => {
+  const own = await startOpcuaSim({ password: 'pump-secret' });
+  t.teardown(() => own.close());
+  for (const securityMode of ['Sign', 'SignAndEncrypt'] as const) {
+    // The first connect makes the client's key pair: give it time on a loaded machine.
+    const driver = driverFor(t, { endpoint: own.endpoint, securityMode, username: 'ops', password: 'pump-secret', nodes: nodes.slice(0, 1), timeoutMs: 15_000 }, t.testdir());
+    await driver.open();
+    t.match((await driver.read())[0], { metric: 'flow', quality: 'good' }, `${securityMode}: read`);
+  }
+  const wrong = driverFor(t, { endpoint: own.endpoint, securityMode: 'SignAndEncrypt', username: 'ops', password: 'guess', nodes: nodes.slice(0, 1), timeoutMs: 15_000 }, t.testdir());
+  await t.rejects(wrong.open(), /OPC UA/, 'a wrong password does not open a session');
 });
