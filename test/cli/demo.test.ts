@@ -1,5 +1,6 @@
 // `npm start` is the first thing a newcomer runs: the demo must come up with no set-up, show live
-// telemetry, play the gas leak to a critical alarm, and stop cleanly on Ctrl-C.
+// telemetry and camera events, play the gas leak to a critical alarm carrying the camera's picture,
+// and stop cleanly on Ctrl-C.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -33,6 +34,14 @@ t.test('the demo runs the whole system and plays the gas leak to an alarm', asyn
   await waitFor('camera motion in the live view', () => out.includes('event motion started on cam-1'), 30_000);
 
   await waitFor('the scripted gas leak to raise the critical alarm', () => out.includes('ALARM CRITICAL raised: gas-high on gas-1.lel'), 60_000);
+  // The alarm carries the camera's picture taken at the raise; the printed link serves it.
+  const picture = await waitFor('the alarm line, whole, with its picture link', () => /ALARM CRITICAL raised: gas-high on gas-1\.lel.*, picture (http:\/\/\S+\/api\/blobs\/[0-9a-f]{64})\n/.exec(out) ?? undefined, 10_000);
+  const jpeg = await waitFor('the picture stored in the cloud', async () => {
+    const r = await fetch(picture[1]!, { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+    return r.status === 200 ? r : undefined;
+  }, 10_000);
+  t.equal(jpeg.headers.get('content-type'), 'image/jpeg');
+  t.same([...new Uint8Array(await jpeg.arrayBuffer()).slice(0, 2)], [0xff, 0xd8], 'a JPEG');
 
   demo.kill('SIGINT');
   t.equal(await exited, 0, 'Ctrl-C stops everything and exits 0');
