@@ -15,6 +15,7 @@ import type { IngestedEvent } from '../cloud-ingest/ingest.js';
 import { ROOT, startTestCloud } from '../test/cloud-ingest/fixture.js';
 import { testManifest } from '../test/helpers/edge-manifest.js';
 import type { TestDeviceControl, TestMetric } from '../test/helpers/test-driver.js';
+import { quantile } from './lib/quantile.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 40);
 const CAMERA_MS = Number(process.env.CAMERA_MS ?? 30);
@@ -24,11 +25,6 @@ const POLE = 'bench-snap-001';
 const dir = mkdtempSync(join(tmpdir(), 'polegate-bench-snap-'));
 const cleanups: Array<() => unknown> = [];
 const shim = { teardown: (fn: () => unknown) => cleanups.push(fn), testdir: () => mkdtempSync(join(dir, 'cloud-')) };
-
-function p(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
 
 /** Resolves at the cloud's next commit of `kind` for the pole, with the time it was reported. */
 function nextIngested(events: NodeJS.EventEmitter, kind: IngestedEvent['kind']): Promise<number> {
@@ -90,16 +86,16 @@ try {
     }
   }
   const rss = process.memoryUsage().rss / 2 ** 20;
-  const row = (name: string, v: number[]) => console.log(`${name.padEnd(34)} p50 ${p(v, 0.5).toFixed(0).padStart(5)} ms  p95 ${p(v, 0.95).toFixed(0).padStart(5)} ms  max ${Math.max(...v).toFixed(0).padStart(5)} ms`);
+  const row = (name: string, v: number[]) => console.log(`${name.padEnd(34)} p50 ${quantile(v, 0.5).toFixed(0).padStart(5)} ms  p95 ${quantile(v, 0.95).toFixed(0).padStart(5)} ms  max ${Math.max(...v).toFixed(0).padStart(5)} ms`);
   console.log(`${ROUNDS} rounds; camera answers in ${CAMERA_MS} ms with ${PICTURE_BYTES} bytes; polls every 20 ms`);
   row('alarm stored, no snapshot (base)', alarmMs.none);
   row('alarm stored, snapshot attached', alarmMs.picture);
   row('alarm stored, snapshotWaitMs 0', alarmMs.after);
   row('raise → blob stored (attached)', blobMs.picture);
   row('raise → blob stored (wait 0)', blobMs.after);
-  const ratio = (a: number[]) => `p50 ${(p(a, 0.5) / p(alarmMs.none, 0.5)).toFixed(2)}, p95 ${(p(a, 0.95) / p(alarmMs.none, 0.95)).toFixed(2)}`;
+  const ratio = (a: number[]) => `p50 ${(quantile(a, 0.5) / quantile(alarmMs.none, 0.5)).toFixed(2)}, p95 ${(quantile(a, 0.95) / quantile(alarmMs.none, 0.95)).toFixed(2)}`;
   console.log(`alarm latency / base: attached ${ratio(alarmMs.picture)}; wait 0 ${ratio(alarmMs.after)}`);
-  const worst = Math.max(p(blobMs.picture, 0.95), p(blobMs.after, 0.95));
+  const worst = Math.max(quantile(blobMs.picture, 0.95), quantile(blobMs.after, 0.95));
   console.log(`blob p95 ${worst.toFixed(0)} ms: target < 1000 ms ${worst < 1000 ? 'met' : 'MISSED'}`);
   console.log(`process RSS (agent + cloud in one process) ${rss.toFixed(0)} MiB`);
 } finally {

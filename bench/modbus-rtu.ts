@@ -23,6 +23,7 @@ import { loadBuiltinProfile } from '../fixtures/profiles.js';
 import type { Profile } from '../config/profile-schema.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { startPtyPair } from '../test/peers/pty-pair.js';
+import { quantile } from './lib/quantile.js';
 
 const SAMPLES = 2000;
 const SECONDS = 2.5;
@@ -37,10 +38,6 @@ if (process.argv[2] === 'sim') {
   process.stdout.write('ready\n');
 } else {
   await main();
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 async function main(): Promise<void> {

@@ -20,6 +20,7 @@ import { interFrameGapMs, openSerialLink } from '../edge-agent/serial-link.js';
 import { startSerialLineSim } from '../fixtures/serial-line-sim.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { startPtyPair } from '../test/peers/pty-pair.js';
+import { quantile } from './lib/quantile.js';
 
 const SAMPLES = 2000;
 const REQUEST = Buffer.from('MEAS?\r\n', 'latin1');
@@ -29,10 +30,6 @@ if (process.argv[2] === 'sim') {
   process.stdout.write('ready\n');
 } else {
   await main();
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 async function main(): Promise<void> {
