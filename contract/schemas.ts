@@ -62,6 +62,7 @@ export const Reading = Type.Object({
   unit: Type.String(),
   ts: Ts,
   quality: Quality,
+  reason: Type.Optional(Type.String({ description: 'Why quality is not good, for humans (the device\'s status, a unit the pole cannot convert, why there is no value).' })),
 });
 
 export const TelemetryPayload = Type.Object({

@@ -56,11 +56,16 @@ export function normalizeSample(device: string, sample: Sample, units: UnitTable
   const { metric, value, ts, quality } = sample;
   const target = conversion(units, sample.unit);
   if (value === null || (typeof value === 'number' && !Number.isFinite(value))) {
-    return { device, metric, value: badValue(sample), unit: target?.canonical ?? sample.unit, ts, quality: 'bad' };
+    const why = badValue(sample);
+    return { device, metric, value: why, unit: target?.canonical ?? sample.unit, ts, quality: 'bad', reason: why };
   }
-  if (typeof value !== 'number') return { device, metric, value, unit: target?.canonical ?? sample.unit, ts, quality };
-  if (!target) return { device, metric, value, unit: sample.unit, ts, quality: quality === 'good' ? 'uncertain' : quality };
-  return { device, metric, value: convertValue(value, target.factor, target.offset), unit: target.canonical, ts, quality };
+  const reason = quality === 'good' || !sample.reason ? {} : { reason: sample.reason };
+  if (typeof value !== 'number') return { device, metric, value, unit: target?.canonical ?? sample.unit, ts, quality, ...reason };
+  if (!target) {
+    if (quality !== 'good') return { device, metric, value, unit: sample.unit, ts, quality, ...reason };
+    return { device, metric, value, unit: sample.unit, ts, quality: 'uncertain', reason: `unit ${sample.unit} is not in the pole's unit table: sent as written, not converted` };
+  }
+  return { device, metric, value: convertValue(value, target.factor, target.offset), unit: target.canonical, ts, quality, ...reason };
 }
 
 export function normalizeSamples(device: string, samples: Sample[], units: UnitTable): NormalizedReading[] {

@@ -99,7 +99,8 @@ function seriesJson(r: NormalizedReading): { head: string; tail: string } {
 function readingJson(seq: number, r: NormalizedReading): string {
   const value = typeof r.value === 'string' ? JSON.stringify(r.value) : String(r.value);
   const { head, tail } = seriesJson(r);
-  return `{"seq":${seq}${head}${value}${tail}${r.ts},"quality":"${r.quality}"}`;
+  const reason = r.reason === undefined ? '' : `,"reason":${JSON.stringify(r.reason)}`;
+  return `{"seq":${seq}${head}${value}${tail}${r.ts},"quality":"${r.quality}"${reason}}`;
 }
 
 /**

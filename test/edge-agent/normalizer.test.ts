@@ -29,7 +29,7 @@ t.test('booleans and strings pass through; their unit is still canonical', async
 
 t.test('a missing or non-finite value is a bad reading with a string value saying why', async (t) => {
   const withReason = normalizeSample('d', { metric: 'x', value: null, unit: 'bar', ts: 3, quality: 'bad', reason: 'Modbus exception 2' }, units);
-  t.same(withReason, { device: 'd', metric: 'x', value: 'Modbus exception 2', unit: 'kPa', ts: 3, quality: 'bad' });
+  t.same(withReason, { device: 'd', metric: 'x', value: 'Modbus exception 2', unit: 'kPa', ts: 3, quality: 'bad', reason: 'Modbus exception 2' });
   t.equal(normalizeSample('d', { metric: 'x', value: null, unit: 'm', ts: 3, quality: 'bad' }, units).value, 'no value');
   const nan = normalizeSample('d', { metric: 'x', value: Number.NaN, unit: 'm', ts: 3, quality: 'good' }, units);
   t.equal(nan.quality, 'bad', 'a NaN that claims to be good is bad');
@@ -39,7 +39,12 @@ t.test('a missing or non-finite value is a bad reading with a string value sayin
 
 t.test('an unknown unit is kept as written and the reading is no better than uncertain', async (t) => {
   const r = normalizeSample('d', { metric: 'x', value: 4, unit: 'furlongs-ish', ts: 1, quality: 'good' }, units);
-  t.same(r, { device: 'd', metric: 'x', value: 4, unit: 'furlongs-ish', ts: 1, quality: 'uncertain' });
+  t.same(r, { device: 'd', metric: 'x', value: 4, unit: 'furlongs-ish', ts: 1, quality: 'uncertain', reason: "unit furlongs-ish is not in the pole's unit table: sent as written, not converted" });
+});
+
+t.test('a sample that is not good carries its reason to the wire; a good one carries none', async (t) => {
+  t.same(normalizeSample('d', { metric: 'l', value: 2.5, unit: 'm', ts: 1, quality: 'uncertain', reason: 'UncertainLastUsableValue' }, units), { device: 'd', metric: 'l', value: 2.5, unit: 'm', ts: 1, quality: 'uncertain', reason: 'UncertainLastUsableValue' });
+  t.notOk('reason' in normalizeSample('d', { metric: 'l', value: 2.5, unit: 'm', ts: 1, quality: 'good', reason: 'ignored' }, units));
 });
 
 t.test('normalizeSamples keeps order', async (t) => {
@@ -60,7 +65,7 @@ t.test('birth description lists canonical units', async (t) => {
 t.test('a unit the table lacks is kept as written, at best uncertain', async (t) => {
   const only = unitTable(['hPa']);
   t.same(normalizeSample('d', { metric: 'p', value: 2000, unit: 'hPa', ts: 1, quality: 'good' }, only), { device: 'd', metric: 'p', value: 200, unit: 'kPa', ts: 1, quality: 'good' }, 'a profile unit is in the table');
-  t.same(normalizeSample('d', { metric: 'p', value: 1013, unit: 'hPa', ts: 1, quality: 'good' }, units), { device: 'd', metric: 'p', value: 1013, unit: 'hPa', ts: 1, quality: 'uncertain' });
+  t.match(normalizeSample('d', { metric: 'p', value: 1013, unit: 'hPa', ts: 1, quality: 'good' }, units), { device: 'd', metric: 'p', value: 1013, unit: 'hPa', ts: 1, quality: 'uncertain', reason: /unit hPa is not in the pole's unit table/ });
   t.equal(normalizeSample('d', { metric: 'x', value: 1, unit: 'constructor', ts: 1, quality: 'good' }, units).quality, 'uncertain', 'no inherited keys');
 });
 

@@ -186,3 +186,16 @@ t.test('a writer killed with SIGKILL loses no committed reading', async (t) => {
   t.equal(pending.telemetry, nextSeq, 'no gap: every seq given is on disk');
   t.equal(pending.telemetry % 50, 0, 'whole transactions only');
 });
+
+t.test('a reading that is not good keeps its reason through the outbox; a good one has no reason key', async (t) => {
+  const outbox = Outbox.open(join(t.testdir(), 'o.db'));
+  t.teardown(() => outbox.close());
+  outbox.appendReadings([
+    { device: 'plc-1', metric: 'level', value: 2.5, unit: 'm', ts: 1, quality: 'uncertain', reason: 'UncertainLastUsableValue "quoted"' },
+    { device: 'plc-1', metric: 'level', value: 2.6, unit: 'm', ts: 2, quality: 'good' },
+  ]);
+  const [batch] = drain(outbox);
+  const parsed = parseReadings(batch!) as Array<Record<string, unknown>>;
+  t.same(parsed[0], { seq: 0, device: 'plc-1', metric: 'level', value: 2.5, unit: 'm', ts: 1, quality: 'uncertain', reason: 'UncertainLastUsableValue "quoted"' });
+  t.notOk('reason' in parsed[1]!);
+});
