@@ -34,7 +34,7 @@ t.teardown(() => sim.close());
 
 t.test('poll: every node read, status codes as quality, certificates under stateDir', async (t) => {
   const stateDir = t.testdir();
-  const driver = driverFor(t, { endpoint: sim.endpoint, nodes, timeoutMs: 2000 }, stateDir);
+  const driver = driverFor(t, { endpoint: sim.endpoint, nodes, timeoutMs: 10_000 }, stateDir);
   await driver.open();
   t.same(driver.describe().metrics.map((m) => [m.name, m.type, m.unit]), [['flow', 'number', 'm3/h'], ['pressure', 'number', 'MPa'], ['running', 'boolean', ''], ['mode', 'string', ''], ['level', 'number', 'm'], ['vibration', 'number', 'mm/s']]);
   const s = byName(await driver.read());
@@ -54,7 +54,7 @@ t.test('a node that does not exist: open fails naming its node id', async (t) =>
 });
 
 t.test('subscribe: changes pushed by the server are what the next poll reports', async (t) => {
-  const driver = driverFor(t, { endpoint: sim.endpoint, nodes, subscribe: true, timeoutMs: 1000 }, t.testdir());
+  const driver = driverFor(t, { endpoint: sim.endpoint, nodes, subscribe: true, timeoutMs: 5000 }, t.testdir());
   await driver.open();
   sim.set('Mode', 'manual');
   await waitFor('the pushed change', async () => byName(await driver.read()).mode!.value === 'manual', 10_000);
@@ -64,7 +64,7 @@ t.test('subscribe: changes pushed by the server are what the next poll reports',
 
 t.test('a restarted server is read again without a new driver', async (t) => {
   const own = await startOpcuaSim();
-  const driver = driverFor(t, { endpoint: own.endpoint, nodes: nodes.slice(0, 1), timeoutMs: 1000 }, t.testdir());
+  const driver = driverFor(t, { endpoint: own.endpoint, nodes: nodes.slice(0, 1), timeoutMs: 3000 }, t.testdir());
   await driver.open();
   t.equal((await driver.read())[0]!.quality, 'good');
   await own.close();
