@@ -1,4 +1,4 @@
-// Who may publish and subscribe where (DESIGN.md, "Cloud ingest" → Broker). Pure functions of an
+// Who may publish and subscribe where (docs/cloud.md). Pure functions of an
 // identity and a topic, so the rules can be read and tested in one place.
 import { parseTopic, type TopicKind } from '../contract/topics.js';
 

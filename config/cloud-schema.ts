@@ -1,4 +1,4 @@
-// The cloud ingest config (DESIGN.md, "Cloud ingest" → Config). Keys are the contract.
+// The cloud ingest config (docs/manifest.md, "Cloud config"). Keys are the contract.
 import { Type, type Static } from '@sinclair/typebox';
 import { Port, Size } from './shared-schema.js';
 

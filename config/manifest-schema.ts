@@ -1,4 +1,4 @@
-// The pole manifest: the field engineer's file (DESIGN.md, "Pole manifest"). Keys are the contract.
+// The pole manifest: the field engineer's file (docs/manifest.md). Keys are the contract.
 import { Type, type Static } from '@sinclair/typebox';
 import { POLE_ID_PATTERN } from '../contract/schemas.js';
 import { Size, Port, Millis } from './shared-schema.js';

@@ -1,5 +1,5 @@
 // Units: which unit strings are valid, and how a value in one becomes the canonical unit of its
-// quantity (DESIGN.md, "Normalizer"). Units are UCUM codes, checked and converted by ucum-lhc;
+// quantity (docs/manifest.md, "Units"). Units are UCUM codes, checked and converted by ucum-lhc;
 // the field's own units for gas and humidity pass through as written.
 import ucum from '@lhncbc/ucum-lhc';
 import { suggestUnit } from './suggest.js';
@@ -10,7 +10,7 @@ const utils = ucum.UcumLhcUtils.getInstance();
 const CANONICAL_UNITS = ['kPa', 'm', 'Cel', 'm3/h', 'V'] as const;
 /** Units the field writes that are canonical as written (not UCUM, or not converted). */
 const FIELD_UNITS = new Set(['%LEL', 'ppm', '%vol', '%RH', '%', '']);
-/** Spellings DESIGN.md allows that UCUM writes in brackets. */
+/** Spellings the manifest allows (docs/manifest.md, "Units") that UCUM writes in brackets. */
 const ALIASES: Record<string, string> = { psi: '[psi]', degF: '[degF]' };
 
 /** Units a driver without a profile (a vendor's) is likely to report, converted without the unit library at run time. */

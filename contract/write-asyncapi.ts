@@ -103,7 +103,7 @@ interface ChannelSpec {
   summary: string;
 }
 
-/** The topic table of DESIGN.md, seen from the pole. */
+/** The topic table of docs/contract.md, seen from the pole. */
 const CHANNELS: ChannelSpec[] = [
   { key: 'state', kind: 'state', action: 'send', retain: true, summary: 'Pole presence; also the last will.' },
   { key: 'birth', kind: 'birth', action: 'send', retain: true, summary: 'What the pole is and which devices and metrics it has.' },

@@ -1,5 +1,5 @@
 // The pole agent: wires drivers → scheduler → normalizer → rules and report filter → outbox → uplink
-// (DESIGN.md, "Edge agent data flow"). Everything here is plumbing; each step lives in its own module.
+// (edge-agent/README.md). Everything here is plumbing; each step lives in its own module.
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';

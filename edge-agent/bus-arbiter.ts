@@ -1,5 +1,5 @@
 // One shared byte link (an RS-485 bus, or a serial server over TCP) and the devices on it
-// (DESIGN.md, "Scheduler and bus arbiter"). One transaction on the wire at a time; devices take
+// (docs/manifest.md, `buses` and `devices`). One transaction on the wire at a time; devices take
 // turns (round robin, FIFO within a device); each transaction has its device's timeout and retries;
 // the line rests for the inter-frame gap between frames; a device may queue only a few transactions.
 // A lost link fails what is queued at once (devices go offline by the scheduler's count), is

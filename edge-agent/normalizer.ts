@@ -1,4 +1,4 @@
-// Driver samples become readings in the canonical unit of their quantity (DESIGN.md, "Normalizer").
+// Driver samples become readings in the canonical unit of their quantity (docs/manifest.md, "Units").
 // Pure: no I/O, no state. Conversions come from the pole's unit table, plain data computed by config/
 // when the manifest was loaded, so the unit library never sits in the agent's memory.
 //

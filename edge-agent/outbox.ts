@@ -1,4 +1,4 @@
-// The durable outbox (DESIGN.md, "Outbox"): every message bound for the cloud is committed to SQLite
+// The durable outbox (docs/operations.md, "The buffer (outbox)"): every message bound for the cloud is committed to SQLite
 // before anything else sees it, and deleted only after the broker's PUBACK.
 //
 // Rows: one row per alarm, per event, and per chunk of up to `rowReadings` telemetry readings. A chunk

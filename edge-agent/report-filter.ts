@@ -1,4 +1,4 @@
-// Report by exception (DESIGN.md, "Rules"): a reading goes to the outbox only when it says something
+// Report by exception (docs/manifest.md, `report`): a reading goes to the outbox only when it says something
 // new. Pure: no I/O and no timers; the heartbeat is measured on the readings' own ts.
 //
 // Per (device, metric) the first reading is sent; after that a reading is sent when its quality

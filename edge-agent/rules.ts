@@ -1,4 +1,4 @@
-// Alarm rules evaluated on the pole, so an alarm does not wait for the cloud (DESIGN.md, "Rules").
+// Alarm rules evaluated on the pole, so an alarm does not wait for the cloud (docs/manifest.md, `rules`).
 // Pure: no I/O and no timers; time is the reading's own ts, so a replay gives the same alarms.
 //
 // A rule is one alarm. Its conditions (above, below, dropBy, riseBy; a rule may have several) are

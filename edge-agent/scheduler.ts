@@ -1,4 +1,4 @@
-// Polls each device on its own interval (DESIGN.md, "Scheduler"). Each device has its own loop, so a
+// Polls each device on its own interval (docs/manifest.md, `buses` and `devices`). Each device has its own loop, so a
 // slow or dead device never delays another; a device's next poll starts only when its last one ended.
 // Polls keep step on a grid anchored at start (start + k × pollMs), not on "the last poll + pollMs",
 // and one timer serves all devices: devices with the same interval are polled in the same instant,

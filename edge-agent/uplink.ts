@@ -1,4 +1,4 @@
-// The MQTT uplink (DESIGN.md, "Uplink"): presence, birth, and draining the outbox with a bounded
+// The MQTT uplink (docs/operations.md, "Uplink"): presence, birth, and draining the outbox with a bounded
 // in-flight window, one broker connection at a time.
 //
 // mqtt.js's own reconnect and offline queue are switched off: its queue is unbounded memory and would

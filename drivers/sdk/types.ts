@@ -1,5 +1,5 @@
 // The driver SDK: the one small interface every driver, built-in or a vendor's, implements
-// (DESIGN.md, "Drivers"). A driver translates between a device and typed samples; the agent owns
+// (docs/driver-guide.md). A driver translates between a device and typed samples; the agent owns
 // scheduling, retries, MQTT and the outbox.
 import type { TSchema } from '@sinclair/typebox';
 import type { Quality, ReadingValue } from '../../contract/schemas.js';
@@ -92,7 +92,7 @@ export interface ByteBus {
   listen?(onBytes: (bytes: Buffer) => void): () => void;
 }
 
-/** Shared transports the agent offers a driver (DESIGN.md, "Drivers"). */
+/** Shared transports the agent offers a driver (docs/driver-guide.md). */
 export interface DriverTransport {
   /** The serial bus the device names with `bus:`; absent when it names none. */
   bus?: ByteBus;

@@ -11,7 +11,7 @@ import { ASYNCAPI_FILE, renderAsyncApi } from '../../contract/write-asyncapi.js'
 const text = readFileSync(ASYNCAPI_FILE, 'utf8');
 const raw = parse(text);
 
-// The topic table of DESIGN.md ("Wire contract v1"), written out here independently of the generator.
+// The topic table of docs/contract.md, written out here independently of the generator.
 const TOPICS = [
   { key: 'state', address: 'city/v1/{pole}/state', kind: 'state', action: 'send', retain: true },
   { key: 'birth', address: 'city/v1/{pole}/birth', kind: 'birth', action: 'send', retain: true },

@@ -1,4 +1,4 @@
-// A pseudo-terminal pair from socat (../shared/PEERS.md): two linked paths that behave as the two
+// A pseudo-terminal pair from socat: two linked paths that behave as the two
 // ends of one serial line, for a server on one end and polegate on the other.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
