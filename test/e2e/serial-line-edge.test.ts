@@ -5,7 +5,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startSerialLineSim } from '../../fixtures/serial-line-sim.js';
 import { startModbusRtuSim } from '../../fixtures/modbus-rtu-sim.js';
@@ -27,11 +27,7 @@ function latest(rec: Recorder, device: string, metric: string): { value: unknown
 
 t.test('polegate edge reads serial-line instruments on a shared RS-485 line and over TCP', { skip }, async (t) => {
   const root = t.testdir();
-  const hub = await startRs485Hub((name) => {
-    const dir = path.join(root, name);
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  }, 2);
+  const hub = await startRs485Hub(root, 2);
   t.teardown(() => hub.close());
   const gas = await startModbusRtuSim({ path: hub.drops[0]! }, [{ unitId: 1, profile: await loadBuiltinProfile('gas-detector') }]);
   t.teardown(() => gas.close());

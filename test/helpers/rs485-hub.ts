@@ -1,6 +1,8 @@
 // An RS-485 line with several drops, out of socat pty pairs: whatever any end writes, every other
 // end hears (the master's requests reach every unit, a unit's answer reaches the master and the other
 // units), as on a real two-wire multi-drop line. Each write is logged with its direction.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { startPtyPair, type PtyPair } from '../peers/pty-pair.js';
 
@@ -19,7 +21,13 @@ function open(path: string): Promise<SerialPort> {
   return new Promise((resolve, reject) => port.open((err) => (err ? reject(err) : resolve(port))));
 }
 
-export async function startRs485Hub(dir: (name: string) => string, drops: number): Promise<Rs485Hub> {
+/** A hub with `drops` drops beside the master; each pty pair lives in a folder of its own under `root`. */
+export async function startRs485Hub(root: string, drops: number): Promise<Rs485Hub> {
+  const dir = (name: string) => {
+    const folder = join(root, name);
+    mkdirSync(folder, { recursive: true });
+    return folder;
+  };
   const pairs: PtyPair[] = [];
   const ports: SerialPort[] = [];
   const turns: Array<'master' | number> = [];

@@ -4,8 +4,6 @@
 // line shared with Modbus RTU units, one transaction at a time.
 import t, { type Test } from 'tap';
 import pino from 'pino';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { DriverContext, Sample } from '../../../drivers/sdk/types.js';
 import serialLine from '../../../drivers/serial-line/index.js';
 import modbus from '../../../drivers/modbus/index.js';
@@ -117,11 +115,7 @@ t.test('over TCP to a serial server, through the agent\'s transports', async (t)
 
 t.test('on an RS-485 line shared with Modbus RTU units: both read, one transaction at a time', { skip }, async (t) => {
   const root = t.testdir();
-  const hub = await startRs485Hub((name) => {
-    const dir = path.join(root, name);
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  }, 2);
+  const hub = await startRs485Hub(root, 2);
   t.teardown(() => hub.close());
   const gas = await loadBuiltinProfile('gas-detector');
   const units = await startModbusRtuSim({ path: hub.drops[0]! }, [{ unitId: 1, profile: gas }, { unitId: 2, profile: gas }]);
