@@ -40,6 +40,20 @@ async function ok(args: string[]): Promise<string> {
   return run.stdout;
 }
 
+/** `polegate edge --config manifest` (the built CLI) until the test ends; its output collected. */
+export function startEdgeProcess(t: Tap, manifest: string, cwd: string): { output(): string } {
+  const edge = spawn(process.execPath, [CLI, 'edge', '--config', manifest], { cwd, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  edge.stdout.on('data', (d) => (output += d));
+  edge.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => edge.once('exit', resolve));
+  t.teardown(async () => {
+    edge.kill('SIGTERM');
+    await exited;
+  });
+  return { output: () => output };
+}
+
 export interface Pki {
   dir: string;
   config: string;

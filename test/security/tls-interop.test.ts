@@ -9,7 +9,7 @@ import { sims } from '../e2e/helpers.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { missingService } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { CLI, connectTls, makePki, startCloudProcess, telemetry, writeCloudConfig } from './tls-fixture.js';
+import { connectTls, makePki, startCloudProcess, startEdgeProcess, telemetry, writeCloudConfig } from './tls-fixture.js';
 import net from 'node:net';
 
 const skip = await missingService('mosquitto-binary');
@@ -95,17 +95,9 @@ buffer: { path: ./outbox.db }
 devices:
   - { id: gas-1, driver: modbus, host: 127.0.0.1, port: ${gas.port}, unitId: 1, profile: gas-detector, pollMs: 200 }
 `);
-  const edge = spawn(process.execPath, [CLI, 'edge', '--config', manifest], { cwd: dir, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  edge.stdout.on('data', (d) => (output += d));
-  edge.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => edge.once('exit', resolve));
-  t.teardown(async () => {
-    edge.kill('SIGTERM');
-    await exited;
-  });
+  const edge = startEdgeProcess(t, manifest, dir);
   const code = await sub.done;
-  t.equal(code, 0, `mosquitto_sub got a message\n${sub.output()}\nedge:\n${output}`);
+  t.equal(code, 0, `mosquitto_sub got a message\n${sub.output()}\nedge:\n${edge.output()}`);
   const payload = JSON.parse(sub.output().trim().split('\n')[0]!);
   t.match(payload, { v: 1, pole: 'pole-a' });
   t.match(payload.readings.find((r: { metric: string }) => r.metric === 'lel'), { device: 'gas-1', value: 3.3, quality: 'good' });

@@ -11,7 +11,7 @@ import { caFiles, createCa, issueCert, validFor } from '../../cloud-ingest/certi
 import { sims } from '../e2e/helpers.js';
 import { missingService } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { CLI, connectTls, httpsJson, makePki, startCloudProcess, telemetry, writeCloudConfig } from './tls-fixture.js';
+import { connectTls, httpsJson, makePki, startCloudProcess, startEdgeProcess, telemetry, writeCloudConfig } from './tls-fixture.js';
 
 const pki = await makePki(t.testdir());
 const server = pki.cert('localhost');
@@ -81,21 +81,13 @@ devices:
   - { id: gas-1, driver: modbus, host: 127.0.0.1, port: ${gas.port}, unitId: 1, profile: gas-detector, pollMs: 200 }
 `);
   // From another working directory: the TLS paths are read from the manifest's folder.
-  const edge = spawn(process.execPath, [CLI, 'edge', '--config', manifest], { cwd: tmpdir(), env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  edge.stdout.on('data', (d) => (output += d));
-  edge.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => edge.once('exit', resolve));
-  t.teardown(async () => {
-    edge.kill('SIGTERM');
-    await exited;
-  });
+  const edge = startEdgeProcess(t, manifest, tmpdir());
   const pole = await waitFor('pole-a online with its gas reading, over mTLS', async () => {
     const p = (await httpsJson(`${api}/api/poles/pole-a`, pki.ca, viewer)).body;
     const lel = p.devices?.find((d: { id: string }) => d.id === 'gas-1')?.metrics.find((m: { name: string }) => m.name === 'lel');
     return p.state === 'online' && lel?.latest?.value === 7.5 ? p : undefined;
   }, 20_000).catch((err: Error) => {
-    throw new Error(`${err.message}\nedge output:\n${output}`);
+    throw new Error(`${err.message}\nedge output:\n${edge.output()}`);
   });
   t.equal(pole.id, 'pole-a');
 });
