@@ -34,6 +34,7 @@ const SERVICES: Record<string, () => Promise<ServiceCheck>> = {
   redis: async () => ((await tcpReachable('127.0.0.1', 6379)) ? { ok: true } : { ok: false, reason: 'Redis is not listening on 127.0.0.1:6379' }),
   chromium: async () => (existsSync('/usr/bin/chromium') ? { ok: true } : { ok: false, reason: '/usr/bin/chromium is not installed (apt-get install chromium)' }),
   haproxy: async () => (existsSync('/usr/sbin/haproxy') ? { ok: true } : { ok: false, reason: 'haproxy is not installed (apt-get install haproxy)' }),
+  'systemd-analyze': async () => (existsSync('/usr/bin/systemd-analyze') ? { ok: true } : { ok: false, reason: 'systemd-analyze is not installed (apt-get install systemd)' }),
   socat: async () => (existsSync('/usr/bin/socat') ? { ok: true } : { ok: false, reason: 'socat is not installed (apt-get install socat)' }),
   'mosquitto-binary': async () => (existsSync('/usr/sbin/mosquitto') ? { ok: true } : { ok: false, reason: '/usr/sbin/mosquitto is not installed (apt-get install mosquitto)' }),
   mbpoll: async () => (existsSync('/usr/bin/mbpoll') ? { ok: true } : { ok: false, reason: 'mbpoll is not installed (apt-get install mbpoll)' }),
