@@ -29,10 +29,9 @@ function key(unit: string, name: string): string[] {
   return unit.split('\n').filter((l) => l.startsWith(`${name}=`)).map((l) => l.slice(name.length + 1));
 }
 
-t.test('systemd units', async (t) => {
-  const skip = await missingService('systemd-analyze');
-  if (skip) return t.skip(skip);
+const skip = await missingService('systemd-analyze');
 
+t.test('systemd units', { skip }, async (t) => {
   for (const name of UNITS) {
     t.test(name, async (t) => {
       const text = await readFile(join(ROOT, 'deploy', name), 'utf8');
