@@ -3,11 +3,13 @@
 // calls into the package; this file only assembles them and turns errors into exit codes.
 // The installed command is bin/polegate, which gives `polegate edge` the agent's memory settings.
 import { Command } from 'commander';
+import { agentVersion } from '../edge-agent/version.js';
 import { registerCommands } from './commands.js';
 import { reportFailure } from './run.js';
 
 const program = new Command('polegate')
   .description('One pole, many sensors: edge agent and cloud ingest for city sensing.')
+  .version(agentVersion(), '-V, --version', 'print the polegate version and exit')
   .showHelpAfterError()
   .exitOverride();
 
