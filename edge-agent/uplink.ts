@@ -19,6 +19,12 @@
 // while a picture is in flight goes right behind its bytes, never behind a queue of pictures. Their
 // bytes are not counted against `windowBytes`, so a large picture does not hold back telemetry.
 //
+// Reconnecting: while no broker is connected, bare TCP probes go out about once a second, to the
+// URLs in turn; the MQTT connect (TLS handshake, login: what costs a broker) follows only when one
+// accepts. So a pole is back within about a second of its link's return, and a broker that is down
+// sees SYNs, not logins. A connect that fails after its probe was accepted (the broker refuses or
+// drops logins) backs off exponentially before the next one.
+//
 // Failback: while connected to any broker but the first of `urls`, the first is probed with a bare
 // TCP connect (not MQTT: a second session under the pole's client id would take over the working
 // one where brokers share sessions), on a backoff from `failbackMs.min` to `.max`. When it accepts,
@@ -89,6 +95,16 @@ const CONNECT_TIMEOUT_MS = 30_000;
  */
 const FAILBACK_MS = { min: 30_000, max: 300_000 };
 const PROBE_TIMEOUT_MS = 10_000;
+/**
+ * Reconnect probes: one about every second (±50 %), each given PROBE_TIMEOUT_MS, so on a slow link
+ * several overlap (a SYN sent after the link came back answers first), at most this many at once.
+ */
+const RECONNECT_PROBE_MS = 1000;
+const MAX_RECONNECT_PROBES = 8;
+/** Backoff of MQTT connects that fail although the broker accepted TCP, ms (each ±50 %). */
+const BACKOFF_MS = { min: 500, max: 30_000 };
+/** A connection up this long resets that backoff: shorter ones count as failed attempts. */
+const STABLE_CONNECTION_MS = 10_000;
 /** How long a failback waits for the in-flight messages' PUBACKs before leaving the broker. */
 const FAILBACK_SETTLE_MS = 2000;
 
@@ -138,6 +154,8 @@ export class Uplink extends EventEmitter {
   private probeTimer: NodeJS.Timeout | undefined;
   private probeSocket: net.Socket | undefined;
   private probeAttempt = 0;
+  /** Reconnect probes in progress, with the index of the URL each one tries. */
+  private readonly reconnectProbes = new Map<net.Socket, number>();
   /** Failing back: publish nothing new on this connection, it is about to be left. */
   private leaving = false;
   /** Seqs below this were committed before the current connection: replayed backlog. */
@@ -230,11 +248,12 @@ export class Uplink extends EventEmitter {
       if (generation === this.generation && topic === this.topic('cmd')) this.emit('command', payload);
     });
     let wasConnected = false;
+    let connectedAt = 0;
     client.on('connect', () => {
       if (generation !== this.generation) return;
       wasConnected = true;
+      connectedAt = performance.now();
       this.connected = true;
-      this.attempt = 0;
       if (this.onPrimary) this.probeAttempt = 0;
       else this.scheduleProbe();
       this.backlogMark = this.outbox.seqEnd;
@@ -252,8 +271,16 @@ export class Uplink extends EventEmitter {
     client.on('close', () => {
       if (generation !== this.generation) return;
       this.dropConnection(wasConnected ? 'connection closed' : `cannot connect to ${redactUrl(url)}`);
+      // A connection that stayed up is probed again at once (its link or broker went away). One that
+      // never came up, or dropped soon after (a broker that refuses or kicks the pole), waits out the
+      // backoff; one that never came up moves to the next URL.
+      if (wasConnected && performance.now() - connectedAt >= STABLE_CONNECTION_MS) {
+        this.attempt = 0;
+        return this.scheduleReconnect(0);
+      }
       if (!wasConnected) this.urlIndex++;
-      this.scheduleRetry();
+      const { min, max } = this.opts.backoffMs ?? BACKOFF_MS;
+      this.scheduleReconnect(jittered(backoffMs(min, max, this.attempt++)));
     });
   }
 
@@ -318,14 +345,45 @@ export class Uplink extends EventEmitter {
     }
   }
 
-  private scheduleRetry(): void {
+  /** After `delayMs`, probes the brokers about once a second until one accepts TCP, then connects to it. */
+  private scheduleReconnect(delayMs: number): void {
     if (this.closing) return;
-    const { min, max } = this.opts.backoffMs ?? { min: 500, max: 30_000 };
-    const delay = jittered(backoffMs(min, max, this.attempt++));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.connect();
-    }, delay);
+      this.probeForReconnect();
+    }, delayMs);
+  }
+
+  private probeForReconnect(): void {
+    if (this.closing || this.client) return;
+    if (this.reconnectProbes.size < MAX_RECONNECT_PROBES) {
+      const index = this.urlIndex % this.opts.urls.length;
+      const socket = openProbe(this.opts.urls[index]!);
+      this.reconnectProbes.set(socket, index);
+      const done = (up: boolean) => {
+        socket.destroy();
+        if (!this.reconnectProbes.delete(socket)) return;
+        if (!up) {
+          // The next probe tries the next URL, unless another probe has moved on already.
+          if (this.urlIndex % this.opts.urls.length === index) this.urlIndex++;
+          return;
+        }
+        this.stopReconnectProbes();
+        this.urlIndex = index;
+        this.connect();
+      };
+      socket.setTimeout(PROBE_TIMEOUT_MS, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    }
+    this.scheduleReconnect(jittered(RECONNECT_PROBE_MS));
+  }
+
+  private stopReconnectProbes(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    for (const socket of this.reconnectProbes.keys()) socket.destroy();
+    this.reconnectProbes.clear();
   }
 
   private pump(): void {
@@ -404,7 +462,7 @@ export class Uplink extends EventEmitter {
   /** Sends what it can within `flushMs`, then marks the pole offline and disconnects. */
   async close(flushMs = 2000): Promise<void> {
     this.closing = true;
-    clearTimeout(this.retryTimer);
+    this.stopReconnectProbes();
     this.stopProbe();
     const client = this.client;
     if (this.connected && client) {
