@@ -3,6 +3,7 @@
 // 400 naming it.
 import SwaggerParser from '@apidevtools/swagger-parser';
 import t from 'tap';
+import { ANONYMOUS, requireRole, type Caller } from '../../cloud-ingest/api/auth.js';
 import { emptyBatch } from '../../cloud-ingest/store/store.js';
 import { getJson, reading, startTestCloud, statePayload, telemetryPayload, type TestCloud } from './fixture.js';
 
@@ -74,4 +75,11 @@ t.test('bad parameters are 400s naming the parameter', async (t) => {
   t.equal(post.status, 405);
   t.match(await post.json(), { error: 'DELETE is not supported on /api/poles/pole-a; it accepts GET' });
   t.same(tc.lines.filter((l) => l.includes('HTTP API request failed')), [], 'no bad parameter is an internal error');
+});
+
+t.test('requireRole refuses a reader with a 403 naming the role needed, and lets an operator through', async (t) => {
+  const guard = requireRole('operate') as unknown as (req: { user: Caller }) => Promise<void>;
+  await t.rejects(guard({ user: { name: 'viewer', role: 'read' } }), { status: 403, message: /user viewer has role read; this needs role operate/ });
+  await t.resolves(guard({ user: { name: 'ops', role: 'operate' } }));
+  await t.rejects(guard({ user: ANONYMOUS }), { status: 403, message: /anonymous has role read/ }, 'an open API reads, it does not command');
 });
