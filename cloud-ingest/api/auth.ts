@@ -1,7 +1,7 @@
 // Who is calling: HTTP Basic with a platform user of the cloud config, put on the request as
 // `request.user` ({ name, role }). With no users configured the API is open (the cloud warns at
 // start) and every caller is the anonymous reader. Routes marked `config: { public: true }`
-// (/health) skip the check. Routes that change things add `preHandler: requireRole('operate')`.
+// (/health) and unknown paths skip the check. Routes that change things add `preHandler: requireRole('operate')`.
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Role } from '../acl.js';
 import type { Authenticator } from '../auth.js';
@@ -41,7 +41,8 @@ async function caller(req: FastifyRequest, auth: Authenticator): Promise<Caller 
 export function installAuth(app: FastifyInstance, auth: Authenticator): void {
   app.decorateRequest('user', undefined as unknown as Caller);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.routeOptions.config.public) return;
+    // An unknown path or method answers 404 / 405 before any credentials, as it tells nothing.
+    if (req.routeOptions.config.public || req.is404) return;
     const who = await caller(req, auth);
     if (!who) {
       return reply.code(401).header('www-authenticate', 'Basic realm="polegate", charset="UTF-8"').send({ error: 'HTTP Basic credentials of a platform user are required' });

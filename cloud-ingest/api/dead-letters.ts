@@ -23,7 +23,7 @@ export async function deadLetterRoutes(app: FastifyInstance, { store }: { store:
   app.get<{ Querystring: Static<typeof Querystring> }>('/api/dead-letters', {
     schema: { summary: 'Messages the ingest refused, latest first', querystring: Querystring, response: { 200: pageResponse('deadLetters', DeadLetter), 400: ErrorBody } },
   }, async (req) => {
-    const page = await store.deadLetters(pageQuery(req.query, ['number']));
+    const page = await store.deadLetters(pageQuery(req.query, DEAD_LETTER_LIMIT, ['number']));
     return { deadLetters: page.items.map((d) => ({ ...d, payload: d.payload.toString('utf8') })), next: encodeCursor(page.next) };
   });
 }

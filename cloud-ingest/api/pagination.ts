@@ -13,7 +13,7 @@ export interface Limits {
 /** The querystring properties of a paginated route, to spread into its querystring schema. */
 export function pageParams(limits: Limits) {
   return {
-    limit: Type.Integer({ minimum: 1, maximum: limits.max, default: limits.default, description: `Items per page (at most ${limits.max}).` }),
+    limit: Type.Integer({ minimum: 1, default: limits.default, description: `Items per page; more than ${limits.max} is served as ${limits.max}.` }),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'The `next` of the previous page; omit for the first page.' })),
   };
 }
@@ -31,9 +31,13 @@ export function encodeCursor(key: PageKey | null): string | null {
   return key === null ? null : Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-/** The store's page query for `limit` and `cursor`; `shape` says what each part of the key must be. */
-export function pageQuery(query: { limit: number; cursor?: string }, shape: ('string' | 'number')[]): PageQuery {
-  if (query.cursor === undefined) return { limit: query.limit };
+/**
+ * The store's page query for `limit` (capped at the list's maximum, as the API always did) and
+ * `cursor`; `shape` says what each part of the key must be.
+ */
+export function pageQuery(query: { limit: number; cursor?: string }, limits: Limits, shape: ('string' | 'number')[]): PageQuery {
+  const limit = Math.min(query.limit, limits.max);
+  if (query.cursor === undefined) return { limit };
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8'));
@@ -42,5 +46,5 @@ export function pageQuery(query: { limit: number; cursor?: string }, shape: ('st
   }
   const fits = Array.isArray(key) && key.length === shape.length && key.every((part, i) => typeof part === shape[i] && (typeof part !== 'number' || Number.isSafeInteger(part)));
   if (!fits) throw new ApiError(400, 'query parameter cursor is not one this API returned; pass the `next` of a page, or omit it to start again');
-  return { limit: query.limit, after: key as PageKey };
+  return { limit, after: key as PageKey };
 }

@@ -46,7 +46,7 @@ export async function polesRoutes(app: FastifyInstance, { store }: { store: Stor
   app.get<{ Querystring: PageQuerystring }>('/api/poles', {
     schema: { summary: 'Every pole that has reported, by id', querystring: PageQuerystring(POLE_LIMIT), response: { 200: pageResponse('poles', PoleSummary), 400: ErrorBody } },
   }, async (req) => {
-    const page = await store.listPoles(pageQuery(req.query, ['string']));
+    const page = await store.listPoles(pageQuery(req.query, POLE_LIMIT, ['string']));
     return { poles: page.items, next: encodeCursor(page.next) };
   });
 
@@ -67,7 +67,7 @@ export async function polesRoutes(app: FastifyInstance, { store }: { store: Stor
         response: { 200: pageResponse(kind, item, { pole: Type.String() }), 400: ErrorBody, 404: ErrorBody },
       },
     }, async (req) => {
-      const page = await read(req.params.id, pageQuery(req.query, ['number', 'number', 'number']));
+      const page = await read(req.params.id, pageQuery(req.query, HISTORY_LIMIT, ['number', 'number', 'number']));
       if (!page) throw new ApiError(404, `no pole ${req.params.id} has reported yet`);
       return { pole: req.params.id, [kind]: page.items, next: encodeCursor(page.next) };
     });

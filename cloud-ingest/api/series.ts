@@ -30,8 +30,9 @@ export async function seriesRoutes(app: FastifyInstance, { store }: { store: Sto
     },
   }, async (req) => {
     const { pole, device, metric, cursor: _cursor, ...rest } = req.query;
-    const query = { pole, device, metric, from: rest.from ?? 0, to: rest.to ?? Number.MAX_SAFE_INTEGER, limit: rest.limit };
-    const page = await store.series({ ...query, ...pageQuery(req.query, ['number', 'number', 'number']) });
+    const { limit, after } = pageQuery(req.query, SERIES_LIMIT, ['number', 'number', 'number']);
+    const query = { pole, device, metric, from: rest.from ?? 0, to: rest.to ?? Number.MAX_SAFE_INTEGER, limit };
+    const page = await store.series({ ...query, after });
     if (!page) throw new ApiError(404, `no metric ${device}.${metric} on pole ${pole}`);
     return { ...query, points: page.items, next: encodeCursor(page.next) };
   });

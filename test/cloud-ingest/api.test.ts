@@ -53,6 +53,8 @@ t.test('a long pole list and a long series walk page by page without gaps or dou
   t.equal(series.pages, 5);
   const last = await getJson(`${tc.http}/api/series?pole=pole-00&device=gas-1&metric=lel&limit=10000`, auth);
   t.equal(last.body.next, null, 'a page holding the rest has no next');
+  const capped = await getJson(`${tc.http}/api/series?pole=pole-00&device=gas-1&metric=lel&limit=100000`, auth);
+  t.match(capped.body, { limit: 10000, next: null }, 'a limit above the maximum is served as the maximum, as before');
   t.match(last.body, { pole: 'pole-00', device: 'gas-1', metric: 'lel', from: 0, limit: 10000 });
 });
 
@@ -64,7 +66,7 @@ t.test('bad parameters are 400s naming the parameter', async (t) => {
     ['/api/series?pole=p&device=d&metric=m&from=yesterday', 'query parameter from must be integer, not "yesterday"'],
     ['/api/series?pole=p&device=d&metric=m&to=-5', 'query parameter to must be >= 0, not -5'],
     ['/api/poles?limit=0', 'query parameter limit must be >= 1, not 0'],
-    ['/api/dead-letters?limit=5000', 'query parameter limit must be <= 1000, not 5000'],
+    ['/api/dead-letters?limit=-3', 'query parameter limit must be >= 1, not -3'],
     ['/api/poles?cursor=bm9wZQ', 'query parameter cursor is not one this API returned; pass the `next` of a page, or omit it to start again'],
     ['/api/poles/pole-a/alarms?cursor=WyJ4Il0', 'query parameter cursor is not one this API returned; pass the `next` of a page, or omit it to start again'],
     ['/api/blobs/zz', 'path parameter sha256 must match pattern "^[0-9a-f]{64}$", not "zz"'],
@@ -74,6 +76,8 @@ t.test('bad parameters are 400s naming the parameter', async (t) => {
   const post = await fetch(`${tc.http}/api/poles/pole-a`, { method: 'DELETE', headers: { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } });
   t.equal(post.status, 405);
   t.match(await post.json(), { error: 'DELETE is not supported on /api/poles/pole-a; it accepts GET' });
+  t.equal((await fetch(`${tc.http}/api/poles`, { method: 'POST' })).status, 405, 'a wrong method is a 405 before any credentials');
+  t.equal((await getJson(`${tc.http}/api/poles`)).status, 401, 'a known route needs them');
   t.same(tc.lines.filter((l) => l.includes('HTTP API request failed')), [], 'no bad parameter is an internal error');
 });
 
