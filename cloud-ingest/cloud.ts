@@ -13,7 +13,7 @@ import { DEFAULT_TOPIC_ROOT } from '../contract/topics.js';
 import { Authenticator } from './auth.js';
 import { createBroker } from './broker.js';
 import { ConnectionGuard, type ConnectionLimits } from './connection-guard.js';
-import { createHttpApi } from './http-api.js';
+import { buildApi } from './api/app.js';
 import { Ingest } from './ingest.js';
 import { closeServer, listen } from './listen.js';
 import { PoleRegistryView } from './registry.js';
@@ -130,7 +130,7 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     if (!auth.hasUsers) log.warn('no platform users in the config: the HTTP API is open to anyone who can reach it; add one with `polegate cloud add-user`');
     const http = config.http ?? DEFAULT_HTTP;
     const httpTls = config.http?.tls && (await serverTlsOptions(dir, 'http.tls', config.http.tls));
-    await serve(createHttpApi({ store, auth, log, tls: httpTls }), 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
+    await serve((await buildApi({ store, auth, log, tls: httpTls })).server, 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
     return { ports, store, events: ingest, close };
   } catch (err) {
     await close();

@@ -7,8 +7,8 @@ import pg from 'pg';
 import type { ReadingValue } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
-import { ALARM_COLUMNS, alarmView, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
-import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
+import { ALARM_COLUMNS, alarmView, historyKey, historyPage, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
+import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS poles (
@@ -292,8 +292,9 @@ export class PostgresStore implements Store {
     return { telemetryDuplicates, alarmDuplicates, eventDuplicates };
   }
 
-  async listPoles(): Promise<PoleSummary[]> {
-    return ((await this.pool.query(`${POLE_SELECT} ORDER BY p.name`)).rows as PoleRow[]).map(poleSummary);
+  async listPoles(page: PageQuery): Promise<Page<PoleSummary>> {
+    const rows = (await this.pool.query(`${POLE_SELECT} WHERE p.name > $1 ORDER BY p.name LIMIT $2`, [page.after?.[0] ?? '', page.limit + 1])).rows as PoleRow[];
+    return toPage(rows, page.limit, (r) => [r.name], poleSummary);
   }
 
   async getPole(id: string): Promise<PoleDetail | undefined> {
@@ -306,32 +307,41 @@ export class PostgresStore implements Store {
     return poleDetail(row, devices.rows as DeviceRow[], seriesRows);
   }
 
-  async series(query: SeriesQuery): Promise<Point[] | undefined> {
+  async series(query: SeriesQuery): Promise<Page<Point> | undefined> {
     const found = (await this.pool.query(`SELECT s.id FROM series s JOIN poles p ON p.id = s.pole_id WHERE p.name = $1 AND s.device = $2 AND s.metric = $3`, [query.pole, query.device, query.metric])).rows[0] as { id: number } | undefined;
     if (!found) return undefined;
-    const rows = (await this.pool.query('SELECT ts, num, str, bool, quality FROM readings WHERE series_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts LIMIT $4', [found.id, query.from, query.to, query.limit])).rows as { ts: number; num: number | null; str: string | null; bool: boolean | null; quality: number }[];
-    return rows.map((r) => ({ ts: r.ts, value: columnValue(r), quality: QUALITIES[r.quality]! }));
+    const after = query.after ?? [query.from, FIRST_ASCENDING, FIRST_ASCENDING];
+    const rows = (await this.pool.query(`SELECT ts, stream_id, seq, num, str, bool, quality FROM readings
+      WHERE series_id = $1 AND ts >= $2 AND (ts, stream_id, seq) > ($3::bigint, $4::bigint, $5::bigint) AND ts <= $6 ORDER BY ts, stream_id, seq LIMIT $7`,
+    [found.id, query.from, ...after, query.to, query.limit + 1])).rows as { ts: number; stream_id: number; seq: number; num: number | null; str: string | null; bool: boolean | null; quality: number }[];
+    return toPage(rows, query.limit, historyKey, (r) => ({ ts: r.ts, value: columnValue(r), quality: QUALITIES[r.quality]! }));
   }
 
-  async deadLetters(limit: number): Promise<StoredDeadLetter[]> {
-    return ((await this.pool.query('SELECT * FROM dead_letters ORDER BY id DESC LIMIT $1', [limit])).rows as DeadLetterRow[]).map(storedDeadLetter);
+  async deadLetters(page: PageQuery): Promise<Page<StoredDeadLetter>> {
+    const rows = (await this.pool.query('SELECT * FROM dead_letters WHERE id < $1 ORDER BY id DESC LIMIT $2', [page.after?.[0] ?? FIRST_DESCENDING, page.limit + 1])).rows as DeadLetterRow[];
+    return toPage(rows, page.limit, (r) => [r.id], storedDeadLetter);
   }
 
   async blob(sha256: string): Promise<Buffer | undefined> {
     return ((await this.pool.query('SELECT bytes FROM blobs WHERE sha256 = $1', [sha256])).rows[0] as { bytes: Buffer } | undefined)?.bytes;
   }
 
-  async recentAlarms(pole: string, limit: number): Promise<StoredAlarm[] | undefined> {
+  /** Rows of a pole's alarms or events (`select` … FROM alarms|events a), newest first, from `page`; undefined for an unknown pole. */
+  private async history<R>(select: string, pole: string, page: PageQuery): Promise<R[] | undefined> {
     const found = (await this.pool.query('SELECT id FROM poles WHERE name = $1', [pole])).rows[0] as { id: number } | undefined;
     if (!found) return undefined;
-    const rows = (await this.pool.query(`SELECT ${ALARM_COLUMNS}, a.num, a.str FROM alarms a WHERE a.pole_id = $1 ORDER BY a.ts DESC, a.seq DESC LIMIT $2`, [found.id, limit])).rows;
-    return rows.map(({ num, str, ...row }: Omit<AlarmRow, 'value'> & { num: number | null; str: string | null }) => alarmView({ ...row, value: num ?? str! }));
+    const after = page.after ?? [FIRST_DESCENDING, FIRST_DESCENDING, FIRST_DESCENDING];
+    return (await this.pool.query(`${select} WHERE ${historyPage((n) => `$${n}::bigint`)}`, [found.id, ...after, page.limit + 1])).rows as R[];
   }
 
-  async recentEvents(pole: string, limit: number): Promise<StoredEvent[] | undefined> {
-    const found = (await this.pool.query('SELECT id FROM poles WHERE name = $1', [pole])).rows[0] as { id: number } | undefined;
-    if (!found) return undefined;
-    return ((await this.pool.query('SELECT body FROM events WHERE pole_id = $1 ORDER BY ts DESC, seq DESC LIMIT $2', [found.id, limit])).rows as { body: string }[]).map((r) => JSON.parse(r.body) as StoredEvent);
+  async recentAlarms(pole: string, page: PageQuery): Promise<Page<StoredAlarm> | undefined> {
+    const rows = await this.history<Omit<AlarmRow, 'value'> & { num: number | null; str: string | null }>(`SELECT ${ALARM_COLUMNS}, a.num, a.str FROM alarms a`, pole, page);
+    return rows && toPage(rows, page.limit, historyKey, ({ num, str, ...row }) => alarmView({ ...row, value: num ?? str! }));
+  }
+
+  async recentEvents(pole: string, page: PageQuery): Promise<Page<StoredEvent> | undefined> {
+    const rows = await this.history<{ body: string; ts: number; stream_id: number; seq: number }>('SELECT a.body, a.ts, a.stream_id, a.seq FROM events a', pole, page);
+    return rows && toPage(rows, page.limit, historyKey, (r) => JSON.parse(r.body) as StoredEvent);
   }
 
   async counts(): Promise<StoreCounts> {

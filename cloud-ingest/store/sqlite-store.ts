@@ -9,8 +9,8 @@ import { PolegateError } from '../../config/errors.js';
 import { preparePrivateDatabase } from '../../config/private-files.js';
 import { claimSeqs, type SeqRange } from './seq-ranges.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
-import { ALARM_COLUMNS, alarmView, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
-import type { BatchResult, IngestBatch, PoleDetail, PoleSummary, Point, SeriesQuery, Store, StoreCounts, StoredDeadLetter } from './store.js';
+import { ALARM_COLUMNS, alarmView, historyKey, historyPage, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
+import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
 
 /** Bumped when the layout changes; a file of a newer version is refused, not misread. */
 const LAYOUT_VERSION = 2;
@@ -160,17 +160,18 @@ export class SqliteStore implements Store {
       deleteDevices: db.prepare('DELETE FROM devices WHERE pole_id = ?'),
       insertDevice: db.prepare('INSERT INTO devices (pole_id, id, driver, model, metrics) VALUES (?, ?, ?, ?, ?)'),
       touchPole: db.prepare('UPDATE poles SET last_seen = ? WHERE id = ?'),
-      listPoles: db.prepare(`${POLE_SELECT} ORDER BY p.name`),
+      listPoles: db.prepare(`${POLE_SELECT} WHERE p.name > ? ORDER BY p.name LIMIT ?`),
       getPole: db.prepare(`${POLE_SELECT} WHERE p.name = ?`),
       devices: db.prepare('SELECT id, driver, model, metrics FROM devices WHERE pole_id = ? ORDER BY id'),
       poleSeries: db.prepare(`SELECT s.device, s.metric, s.unit, s.vtype, l.ts, l.value, typeof(l.value) = 'integer' AS is_integer, l.quality
         FROM series s LEFT JOIN latest l ON l.series_id = s.id WHERE s.pole_id = ? ORDER BY s.device, s.metric`),
-      points: db.prepare(`SELECT ts, value, typeof(value) = 'integer' AS is_integer, quality FROM readings WHERE series_id = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?`),
-      deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
+      points: db.prepare(`SELECT ts, stream_id, seq, value, typeof(value) = 'integer' AS is_integer, quality FROM readings
+        WHERE series_id = ? AND ts >= ? AND (ts, stream_id, seq) > (?, ?, ?) AND ts <= ? ORDER BY ts, stream_id, seq LIMIT ?`),
+      deadLetters: db.prepare('SELECT * FROM dead_letters WHERE id < ? ORDER BY id DESC LIMIT ?'),
       blob: db.prepare('SELECT bytes FROM blobs WHERE sha256 = ?'),
       poleId: db.prepare('SELECT id FROM poles WHERE name = ?'),
-      recentAlarms: db.prepare(`SELECT ${ALARM_COLUMNS}, a.value FROM alarms a WHERE a.pole_id = ? ORDER BY a.ts DESC, a.seq DESC LIMIT ?`),
-      recentEvents: db.prepare('SELECT body FROM events WHERE pole_id = ? ORDER BY ts DESC, seq DESC LIMIT ?'),
+      recentAlarms: db.prepare(`SELECT ${ALARM_COLUMNS}, a.value FROM alarms a WHERE ${historyPage(() => '?')}`),
+      recentEvents: db.prepare(`SELECT a.body, a.ts, a.stream_id, a.seq FROM events a WHERE ${historyPage(() => '?')}`),
       counts: db.prepare(COUNTS_SELECT),
     };
     this.loadIds();
@@ -352,8 +353,9 @@ export class SqliteStore implements Store {
     }
   }
 
-  async listPoles(): Promise<PoleSummary[]> {
-    return (this.sql.listPoles.all() as PoleRow[]).map(poleSummary);
+  async listPoles(page: PageQuery): Promise<Page<PoleSummary>> {
+    const rows = this.sql.listPoles.all(page.after?.[0] ?? '', page.limit + 1) as PoleRow[];
+    return toPage(rows, page.limit, (r) => [r.name], poleSummary);
   }
 
   async getPole(id: string): Promise<PoleDetail | undefined> {
@@ -364,30 +366,39 @@ export class SqliteStore implements Store {
     return poleDetail(row, this.sql.devices.all(row.id) as DeviceRow[], series);
   }
 
-  async series(query: SeriesQuery): Promise<Point[] | undefined> {
+  async series(query: SeriesQuery): Promise<Page<Point> | undefined> {
     const poleId = this.poleIds.get(query.pole);
     const series = poleId === undefined ? undefined : this.seriesByPole.get(poleId)?.get(query.device)?.get(query.metric);
     if (!series) return undefined;
-    const rows = this.sql.points.all(series.id, query.from, query.to, query.limit) as { ts: number; value: number | string; is_integer: number; quality: number }[];
-    return rows.map((r) => ({ ts: r.ts, value: decodeValue(r.value, r.is_integer), quality: QUALITIES[r.quality]! }));
+    const after = query.after ?? [query.from, FIRST_ASCENDING, FIRST_ASCENDING];
+    const rows = this.sql.points.all(series.id, query.from, ...after, query.to, query.limit + 1) as { ts: number; stream_id: number; seq: number; value: number | string; is_integer: number; quality: number }[];
+    return toPage(rows, query.limit, historyKey, (r) => ({ ts: r.ts, value: decodeValue(r.value, r.is_integer), quality: QUALITIES[r.quality]! }));
   }
 
-  async deadLetters(limit: number): Promise<StoredDeadLetter[]> {
-    return (this.sql.deadLetters.all(limit) as DeadLetterRow[]).map(storedDeadLetter);
+  async deadLetters(page: PageQuery): Promise<Page<StoredDeadLetter>> {
+    const rows = this.sql.deadLetters.all(page.after?.[0] ?? FIRST_DESCENDING, page.limit + 1) as DeadLetterRow[];
+    return toPage(rows, page.limit, (r) => [r.id], storedDeadLetter);
   }
 
   async blob(sha256: string): Promise<Buffer | undefined> {
     return (this.sql.blob.get(sha256) as { bytes: Buffer } | undefined)?.bytes;
   }
 
-  async recentAlarms(pole: string, limit: number): Promise<StoredAlarm[] | undefined> {
+  /** Rows of a pole's alarms or events, newest first, from `page`; undefined for an unknown pole. */
+  private history<R>(statement: Database.Statement, pole: string, page: PageQuery): R[] | undefined {
     const found = this.sql.poleId.get(pole) as { id: number } | undefined;
-    return found && (this.sql.recentAlarms.all(found.id, limit) as AlarmRow[]).map(alarmView);
+    const after = page.after ?? [FIRST_DESCENDING, FIRST_DESCENDING, FIRST_DESCENDING];
+    return found && (statement.all(found.id, ...after, page.limit + 1) as R[]);
   }
 
-  async recentEvents(pole: string, limit: number): Promise<StoredEvent[] | undefined> {
-    const found = this.sql.poleId.get(pole) as { id: number } | undefined;
-    return found && (this.sql.recentEvents.all(found.id, limit) as { body: string }[]).map((r) => JSON.parse(r.body) as StoredEvent);
+  async recentAlarms(pole: string, page: PageQuery): Promise<Page<StoredAlarm> | undefined> {
+    const rows = this.history<AlarmRow>(this.sql.recentAlarms, pole, page);
+    return rows && toPage(rows, page.limit, historyKey, alarmView);
+  }
+
+  async recentEvents(pole: string, page: PageQuery): Promise<Page<StoredEvent> | undefined> {
+    const rows = this.history<{ body: string; ts: number; stream_id: number; seq: number }>(this.sql.recentEvents, pole, page);
+    return rows && toPage(rows, page.limit, historyKey, (r) => JSON.parse(r.body) as StoredEvent);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -92,6 +92,8 @@ export interface SeriesQuery {
   from: number;
   to: number;
   limit: number;
+  /** Continue after this position (the `next` of the previous page). */
+  after?: PageKey;
 }
 
 export type Point = LatestValue;
@@ -110,19 +112,49 @@ export interface StoreCounts {
   deadLetters: number;
 }
 
+/**
+ * Where a page of a list ended: the sort key of its last item (keyset pagination, not OFFSET, so a
+ * page costs the same deep in a list and rows written meanwhile shift nothing). The HTTP API hands
+ * it to clients as an opaque cursor; each list documents its key's parts below.
+ */
+export type PageKey = (string | number)[];
+
+export interface PageQuery {
+  limit: number;
+  after?: PageKey;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** The key to continue after, or null when this page is the last. */
+  next: PageKey | null;
+}
+
+/** A page from rows fetched with LIMIT limit + 1: the extra row only says that there is more. */
+export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => PageKey, view: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { items: kept.map(view), next: more ? key(kept[kept.length - 1]!) : null };
+}
+
+/** Numeric keys for the first page of a list that sorts ascending / descending by numbers. */
+export const FIRST_ASCENDING = -1;
+export const FIRST_DESCENDING = Number.MAX_SAFE_INTEGER;
+
 export interface Store {
   writeBatch(batch: IngestBatch): Promise<BatchResult>;
-  listPoles(): Promise<PoleSummary[]>;
+  /** By pole id; key [id]. */
+  listPoles(page: PageQuery): Promise<Page<PoleSummary>>;
   getPole(id: string): Promise<PoleDetail | undefined>;
-  /** Points in time order; undefined when the pole, device or metric is unknown. */
-  series(query: SeriesQuery): Promise<Point[] | undefined>;
-  /** Latest first. */
-  deadLetters(limit: number): Promise<StoredDeadLetter[]>;
+  /** Points in time order, key [ts, stream, seq]; undefined when the pole, device or metric is unknown. */
+  series(query: SeriesQuery): Promise<Page<Point> | undefined>;
+  /** Latest first; key [id]. */
+  deadLetters(page: PageQuery): Promise<Page<StoredDeadLetter>>;
   blob(sha256: string): Promise<Buffer | undefined>;
-  /** The pole's latest alarms (raised and cleared messages), newest first; undefined for an unknown pole. */
-  recentAlarms(pole: string, limit: number): Promise<StoredAlarm[] | undefined>;
-  /** The pole's latest events, newest first; undefined for an unknown pole. */
-  recentEvents(pole: string, limit: number): Promise<StoredEvent[] | undefined>;
+  /** The pole's alarms (raised and cleared messages), newest first, key [ts, stream, seq]; undefined for an unknown pole. */
+  recentAlarms(pole: string, page: PageQuery): Promise<Page<StoredAlarm> | undefined>;
+  /** The pole's events, newest first, key [ts, stream, seq]; undefined for an unknown pole. */
+  recentEvents(pole: string, page: PageQuery): Promise<Page<StoredEvent> | undefined>;
   counts(): Promise<StoreCounts>;
   /** Poles on record as online become unknown (their lastSeen kept); how many. For a cloud start. */
   forgetPresence(): Promise<number>;

@@ -33,7 +33,7 @@ t.test('a blob whose bytes do not match its topic\'s hash is dead-lettered; a go
   const counts = await tc.cloud.store.counts();
   t.equal(counts.blobs, 1);
   t.equal(counts.deadLetters, 1, 'only the mismatch: the raw picture is not parsed as JSON');
-  t.match((await tc.cloud.store.deadLetters(10))[0], { pole: 'pole-a', reason: `blob sha256 is ${sha256(picture)}, not the ${sha256(other)} of its topic`, size: picture.length });
+  t.match((await tc.cloud.store.deadLetters({ limit: 10 })).items[0], { pole: 'pole-a', reason: `blob sha256 is ${sha256(picture)}, not the ${sha256(other)} of its topic`, size: picture.length });
   t.same(await tc.cloud.store.blob(sha256(picture)), picture);
 });
 

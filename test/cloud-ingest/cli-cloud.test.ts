@@ -53,7 +53,7 @@ t.test('polegate cloud runs from a config, serves, and stops on SIGTERM; add-use
   const line = await waitFor('the running line', () => run.stdout().split('\n').find((l) => l.includes('cloud ingest running')), 20_000);
   const ports = JSON.parse(line).ports as { http: number; mqtt: number };
   t.equal((await getJson(`http://127.0.0.1:${ports.http}/api/poles`)).status, 401);
-  t.same((await getJson(`http://127.0.0.1:${ports.http}/api/poles`, `ops:${password}`)).body, { poles: [] });
+  t.same((await getJson(`http://127.0.0.1:${ports.http}/api/poles`, `ops:${password}`)).body, { poles: [], next: null });
   run.child.kill('SIGTERM');
   t.equal((await run.done).code, 0);
   t.notOk(run.stdout().includes(password), 'password not logged');

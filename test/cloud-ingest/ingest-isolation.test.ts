@@ -39,7 +39,7 @@ t.test('a message the store refuses is dead-lettered alone; the rest of its grou
   const counts = await store.counts();
   t.equal(counts.readings, 2);
   t.equal(counts.events, 0);
-  const [letter] = await store.deadLetters(10);
+  const [letter] = (await store.deadLetters({ limit: 10 })).items;
   t.equal(letter!.reason, 'the store refused it: value too large for the column');
   t.equal(letter!.topic, `${ROOT}/pole-a/event`);
   t.match(lines.join('\n'), /store write failed; writing its messages one by one/);

@@ -40,12 +40,12 @@ t.test('postgres', { skip }, async (t) => {
     const store = await PostgresStore.open(url);
     t.teardown(() => store.close());
     const q = { pole: 'pole-a', device: 'gas-1', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 };
-    t.same((await store.series({ ...q, metric: 'fault' }))!.map((p) => p.value), [true]);
-    t.same((await store.series({ ...q, metric: 'lel' }))!.map((p) => p.value), [1]);
+    t.same((await store.series({ ...q, metric: 'fault' }))!.items.map((p) => p.value), [true]);
+    t.same((await store.series({ ...q, metric: 'lel' }))!.items.map((p) => p.value), [1]);
     t.match((await store.getPole('pole-a'))!.devices[0]!.metrics.find((m) => m.name === 'fault'), { latest: { value: true } });
     const again = await PostgresStore.open(url);
     await again.close();
-    t.same((await store.series({ ...q, metric: 'fault' }))!.map((p) => p.value), [true], 'a second start migrates nothing');
+    t.same((await store.series({ ...q, metric: 'fault' }))!.items.map((p) => p.value), [true], 'a second start migrates nothing');
   });
 
   t.test('postgres: dedupe holds across stores on one database, as across cloud nodes', async (t) => {

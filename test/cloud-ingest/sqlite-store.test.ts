@@ -22,7 +22,7 @@ t.test('sqlite: ids and dedupe survive a reopen', async (t) => {
   t.teardown(() => second.close());
   const result = await second.writeBatch({ ...emptyBatch(2), telemetry: [telemetryPayload('pole-a', 's1', [reading(1), reading(2)])] });
   t.same(result.telemetryDuplicates, [1]);
-  t.equal((await second.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 }))!.length, 2);
+  t.equal((await second.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 }))!.items.length, 2);
 });
 
 t.test('sqlite: an unusable path is one clear error', async (t) => {
@@ -67,13 +67,13 @@ t.test('sqlite: a layout-1 store is migrated; its values read back as before, ne
   const store = new SqliteStore(file);
   t.teardown(() => store.close());
   const q = { pole: 'pole-a', device: 'gas-1', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 };
-  t.same((await store.series({ ...q, metric: 'fault' }))!.map((p) => p.value), [true]);
-  t.same((await store.series({ ...q, metric: 'lel' }))!.map((p) => p.value), [0.5]);
-  t.same((await store.series({ ...q, metric: 'mode' }))!.map((p) => p.value), ['auto', '12']);
+  t.same((await store.series({ ...q, metric: 'fault' }))!.items.map((p) => p.value), [true]);
+  t.same((await store.series({ ...q, metric: 'lel' }))!.items.map((p) => p.value), [0.5]);
+  t.same((await store.series({ ...q, metric: 'mode' }))!.items.map((p) => p.value), ['auto', '12']);
   t.match((await store.getPole('pole-a'))!.devices[0]!.metrics.find((m) => m.name === 'fault'), { latest: { value: false } });
   const result = await store.writeBatch({ ...emptyBatch(2), telemetry: [telemetryPayload('pole-a', 's1', [reading(4), reading(5, { metric: 'fault', value: 7 })])] });
   t.same(result.telemetryDuplicates, [1], 'dedupe state survives the migration');
-  t.same((await store.series({ ...q, metric: 'fault' }))!.map((p) => p.value), [true, 7]);
+  t.same((await store.series({ ...q, metric: 'fault' }))!.items.map((p) => p.value), [true, 7]);
   const reopened = new Database(file, { readonly: true });
   t.teardown(() => reopened.close());
   t.equal(reopened.pragma('user_version', { simple: true }), 2);

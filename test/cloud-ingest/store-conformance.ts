@@ -1,13 +1,25 @@
 // The store conformance suite: every Store implementation (SQLite, PostgreSQL) must pass it.
 // Call it with a factory that returns a fresh, empty store.
 import type { Test } from 'tap';
-import { emptyBatch, type IngestBatch, type Store } from '../../cloud-ingest/store/store.js';
+import { emptyBatch, type IngestBatch, type Page, type PageKey, type Store } from '../../cloud-ingest/store/store.js';
 import { birthPayload, reading, statePayload, telemetryPayload } from './fixture.js';
 
 export type StoreFactory = (t: Test) => Promise<Store>;
 
 function batch(fill: Partial<IngestBatch>, receivedAt = 1000): IngestBatch {
   return { ...emptyBatch(receivedAt), ...fill };
+}
+
+/** Every item of a list, page by page from the first; also how many pages that took. */
+async function walk<T>(fetch: (after: PageKey | undefined) => Promise<Page<T> | undefined>): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let after: PageKey | undefined;
+  for (let pages = 1; ; pages++) {
+    const page = (await fetch(after))!;
+    items.push(...page.items);
+    if (page.next === null) return { items, pages };
+    after = page.next;
+  }
 }
 
 export function storeConformance(t: Test, name: string, open: StoreFactory): void {
@@ -30,7 +42,7 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     const result = await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', [reading(4), reading(5), reading(6), reading(7), reading(7, { value: 99 })])] }));
     t.same(result.telemetryDuplicates, [3]);
     t.same((await store.writeBatch(batch({ events: [{ ...event, seq: 4 }] }))).eventDuplicates, [true]);
-    const points = await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 });
+    const points = (await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 }))!.items;
     t.same(points!.map((p) => p.value), [0.4, 0.7]);
   });
 
@@ -40,11 +52,11 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     // A dead letter without a topic breaks a NOT NULL column, after the readings were written.
     const broken = { pole: null, topic: null, reason: 'x', payload: Buffer.from('x'), size: 1 } as unknown as IngestBatch['deadLetters'][number];
     await t.rejects(store.writeBatch(batch({ telemetry, deadLetters: [broken] })));
-    t.same(await store.listPoles(), []);
+    t.same((await store.listPoles({ limit: 100 })).items, []);
     t.same((await store.writeBatch(batch({ telemetry }))).telemetryDuplicates, [0]);
     await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-other', 's1', [reading(1)])] }));
-    t.same((await store.listPoles()).map((p) => p.id), ['pole-new', 'pole-other']);
-    t.equal((await store.series({ pole: 'pole-new', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 }))!.length, 2);
+    t.same((await store.listPoles({ limit: 100 })).items.map((p) => p.id), ['pole-new', 'pole-other']);
+    t.equal((await store.series({ pole: 'pole-new', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10 }))!.items.length, 2);
     t.equal((await store.counts()).readings, 3);
   });
 
@@ -54,7 +66,7 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     t.same((await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', many(0, 700)), telemetryPayload('pole-a', 's2', many(0, 300))] }))).telemetryDuplicates, [0, 0]);
     t.same((await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', many(650, 400))] }))).telemetryDuplicates, [50]);
     t.equal((await store.counts()).readings, 1350);
-    const m3 = await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'm3', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 });
+    const m3 = (await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'm3', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 1000 }))!.items;
     t.equal(m3!.length, 150 + 43);
   });
 
@@ -65,10 +77,10 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
       reading(4, { metric: 'fault', value: false, unit: '' }), reading(5, { metric: 'mode', value: 'auto', unit: '' }),
     ])] }));
     const q = { pole: 'pole-a', device: 'gas-1', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 };
-    t.same((await store.series({ ...q, metric: 'lel' }))!.map((p) => p.value), [0.1, 0.2, 0.3]);
-    t.same(await store.series({ ...q, metric: 'lel', from: 1_700_000_002_000, limit: 1 }), [{ ts: 1_700_000_002_000, value: 0.2, quality: 'uncertain' }]);
-    t.same((await store.series({ ...q, metric: 'fault' }))!.map((p) => p.value), [false]);
-    t.same((await store.series({ ...q, metric: 'mode' }))!.map((p) => p.value), ['auto']);
+    t.same((await store.series({ ...q, metric: 'lel' }))!.items.map((p) => p.value), [0.1, 0.2, 0.3]);
+    t.same((await store.series({ ...q, metric: 'lel', from: 1_700_000_002_000, limit: 1 }))?.items, [{ ts: 1_700_000_002_000, value: 0.2, quality: 'uncertain' }]);
+    t.same((await store.series({ ...q, metric: 'fault' }))!.items.map((p) => p.value), [false]);
+    t.same((await store.series({ ...q, metric: 'mode' }))!.items.map((p) => p.value), ['auto']);
     t.equal(await store.series({ ...q, metric: 'nope' }), undefined);
     t.equal(await store.series({ ...q, pole: 'nope', metric: 'lel' }), undefined);
   });
@@ -79,13 +91,13 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     const values = [312.5, 1, 0, true, false, 'E42 sensor fault', '042', 7];
     await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', values.slice(0, 4).map((value, i) => reading(i + 1, { value })))] }));
     await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', values.slice(4).map((value, i) => reading(i + 5, { value })))] }));
-    const points = await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 });
+    const points = (await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 }))!.items;
     t.same(points!.map((p) => p.value), values);
     t.same(points!.map((p) => typeof p.value), values.map((v) => typeof v));
     await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', [reading(9, { value: true })])] }));
     const lel = (await store.getPole('pole-a'))!.devices[0]!.metrics.find((m) => m.name === 'lel')!;
     t.match(lel, { type: 'boolean', latest: { value: true } });
-    t.same((await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 }))!.map((p) => p.value), [...values, true]);
+    t.same((await store.series({ pole: 'pole-a', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER, limit: 100 }))!.items.map((p) => p.value), [...values, true]);
   });
 
   t.test(`${name}: birth, state and latest values make the pole view`, async (t) => {
@@ -93,7 +105,7 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     await store.writeBatch(batch({ births: [birthPayload('pole-a')], states: [statePayload('pole-a', 'online')] }, 1000));
     await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-a', 's1', [reading(2), reading(1), reading(3, { device: 'extra-1', metric: 'x' })])] }, 2000));
     await store.writeBatch(batch({ states: [statePayload('pole-a', 'online'), statePayload('pole-a', 'offline')] }, 3000));
-    const poles = await store.listPoles();
+    const poles = (await store.listPoles({ limit: 100 })).items;
     t.match(poles, [{ id: 'pole-a', state: 'offline', lastSeen: 3000, componentCode: '1101050101000123', location: { lat: 39.92, lon: 116.44, grid: '110105001001' }, activeAlarms: 0 }]);
     const pole = (await store.getPole('pole-a'))!;
     t.match(pole, { bootId: 'boot-1', birth: { bootId: 'boot-1', agent: { version: '0.1.0' }, configHash: 'abc' } });
@@ -109,11 +121,11 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     const alarm = (seq: number, state: 'raised' | 'cleared', ts: number) => ({ v: 1 as const, pole: 'pole-a', stream: 's1', seq, alarm: { id: 'a1', rule: 'gas-high', device: 'gas-1', metric: 'lel', state, severity: 'critical' as const, value: 25, ts } });
     const event = { v: 1 as const, pole: 'pole-a', stream: 's1', seq: 9, event: { type: 'motion', device: 'cam-1', ts: 5 } };
     t.same((await store.writeBatch(batch({ alarms: [alarm(1, 'raised', 10)], events: [event] }))).eventDuplicates, [false]);
-    t.equal((await store.listPoles())[0]!.activeAlarms, 1);
+    t.equal((await store.listPoles({ limit: 100 })).items[0]!.activeAlarms, 1);
     const again = await store.writeBatch(batch({ alarms: [alarm(1, 'raised', 10), alarm(2, 'cleared', 20)], events: [event] }));
     t.same(again.alarmDuplicates, [true, false]);
     t.same(again.eventDuplicates, [true]);
-    t.equal((await store.listPoles())[0]!.activeAlarms, 0);
+    t.equal((await store.listPoles({ limit: 100 })).items[0]!.activeAlarms, 0);
     await store.writeBatch(batch({ blobs: [{ pole: 'pole-a', sha256: 'ab'.repeat(32), bytes: Buffer.from('jpeg') }] }));
     t.same(await store.blob('ab'.repeat(32)), Buffer.from('jpeg'));
     t.equal(await store.blob('cd'.repeat(32)), undefined);
@@ -121,8 +133,8 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
       { pole: 'pole-a', topic: 't/1', reason: 'first', payload: Buffer.from('x'), size: 1 },
       { pole: null, topic: 't/2', reason: 'second', payload: Buffer.from('y'), size: 9 },
     ] }, 4000));
-    t.match(await store.deadLetters(10), [{ reason: 'second', pole: null, size: 9, receivedAt: 4000 }, { reason: 'first', pole: 'pole-a' }]);
-    t.equal((await store.deadLetters(1)).length, 1);
+    t.match((await store.deadLetters({ limit: 10 })).items, [{ reason: 'second', pole: null, size: 9, receivedAt: 4000 }, { reason: 'first', pole: 'pole-a' }]);
+    t.equal((await store.deadLetters({ limit: 1 })).items.length, 1);
   });
 
   t.test(`${name}: blobs are kept once by hash; recent alarms and events show their snapshots, newest first`, async (t) => {
@@ -138,11 +150,43 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     const snapshot = { v: 1 as const, pole: 'pole-a', stream: 's1', seq: 2, event: { type: 'snapshot', device: 'cam-1', ts: 20, snapshot: ref, size: 7, cause: 'command' } };
     const other = { v: 1 as const, pole: 'pole-b', stream: 's9', seq: 1, event: { type: 'motion', device: 'cam-1', ts: 25 } };
     await store.writeBatch(batch({ alarms: [raised, cleared], events: [snapshot, other] }));
-    t.same(await store.recentAlarms('pole-a', 10), [cleared.alarm, raised.alarm], 'newest first, with the snapshot ref');
-    t.same(await store.recentAlarms('pole-a', 1), [cleared.alarm]);
-    t.same(await store.recentEvents('pole-a', 10), [snapshot.event], 'only the pole\'s own events');
-    t.same(await store.recentAlarms('pole-b', 10), []);
-    t.equal(await store.recentAlarms('nope', 10), undefined);
-    t.equal(await store.recentEvents('nope', 10), undefined);
+    t.same((await store.recentAlarms('pole-a', { limit: 10 }))?.items, [cleared.alarm, raised.alarm], 'newest first, with the snapshot ref');
+    t.same((await store.recentAlarms('pole-a', { limit: 1 }))?.items, [cleared.alarm]);
+    t.same((await store.recentEvents('pole-a', { limit: 10 }))?.items, [snapshot.event], 'only the pole\'s own events');
+    t.same((await store.recentAlarms('pole-b', { limit: 10 }))?.items, []);
+    t.equal(await store.recentAlarms('nope', { limit: 10 }), undefined);
+    t.equal(await store.recentEvents('nope', { limit: 10 }), undefined);
+  });
+
+  t.test(`${name}: pages walk a long series, pole list, history and dead letters without gaps or doubles`, async (t) => {
+    const store = await open(t);
+    // Two streams with readings at the same instants: the key must break ties past ts.
+    const s1 = Array.from({ length: 1500 }, (_, i) => reading(i + 1, { ts: 1_700_000_000_000 + Math.floor(i / 2) * 1000 }));
+    const s2 = Array.from({ length: 500 }, (_, i) => reading(i + 1, { ts: 1_700_000_000_000 + i * 1000, value: -i }));
+    const poles = Array.from({ length: 130 }, (_, i) => statePayload(`pole-${String(i).padStart(3, '0')}`, 'online'));
+    const alarms = Array.from({ length: 45 }, (_, i) => ({ v: 1 as const, pole: 'pole-000', stream: `a${i % 2}`, seq: i, alarm: { id: `a${i}`, rule: 'r', device: 'gas-1', metric: 'lel', state: 'raised' as const, severity: 'major' as const, value: i, ts: Math.floor(i / 3) } }));
+    const events = Array.from({ length: 45 }, (_, i) => ({ v: 1 as const, pole: 'pole-000', stream: `e${i % 3}`, seq: i, event: { type: 'motion', ts: Math.floor(i / 4), n: i } }));
+    const letters = Array.from({ length: 33 }, (_, i) => ({ pole: null, topic: `t/${i}`, reason: 'r', payload: Buffer.from('x'), size: 1 }));
+    await store.writeBatch(batch({ telemetry: [telemetryPayload('pole-000', 's1', s1), telemetryPayload('pole-000', 's2', s2)], states: poles, alarms, events, deadLetters: letters }));
+
+    const q = { pole: 'pole-000', device: 'gas-1', metric: 'lel', from: 0, to: Number.MAX_SAFE_INTEGER };
+    const all = (await store.series({ ...q, limit: 10_000 }))!;
+    t.equal(all.items.length, 2000);
+    t.equal(all.next, null, 'one page holds it all: no next');
+    const series = await walk((after) => store.series({ ...q, limit: 7, after }));
+    t.same(series.items, all.items, 'the pages of 7 join into the one page, in order');
+    t.equal(series.pages, Math.ceil(2000 / 7));
+    const window = { ...q, from: 1_700_000_100_000, to: 1_700_000_199_000 };
+    t.same((await walk((after) => store.series({ ...window, limit: 9, after }))).items, (await store.series({ ...window, limit: 10_000 }))!.items, 'from and to hold on every page');
+
+    const poleList = await walk((after) => store.listPoles({ limit: 11, after }));
+    t.same(poleList.items.map((p) => p.id), poles.map((p) => p.pole));
+    const alarmList = await walk((after) => store.recentAlarms('pole-000', { limit: 4, after }));
+    t.same(alarmList.items.map((a) => a.id).sort(), alarms.map((a) => a.alarm.id).sort(), 'every alarm once');
+    t.same(alarmList.items.map((a) => a.ts), [...alarmList.items.map((a) => a.ts)].sort((a, b) => b - a), 'newest first');
+    const eventList = await walk((after) => store.recentEvents('pole-000', { limit: 4, after }));
+    t.same(eventList.items.map((e) => (e as { n?: number }).n).sort((a, b) => a! - b!), events.map((e) => e.event.n));
+    const letterList = await walk((after) => store.deadLetters({ limit: 5, after }));
+    t.same(letterList.items.map((d) => d.topic), letters.map((d) => d.topic).reverse(), 'latest first, each once');
   });
 }
