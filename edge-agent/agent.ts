@@ -244,7 +244,7 @@ export class EdgeAgent extends EventEmitter {
   }
 
   /** Records an event of the agent's own (config-applied) in the outbox, as any event. */
-  recordEvent(event: OutboxEvent): void {
+  recordEvent(event: OutboxEvent & Record<string, unknown>): void {
     this.appendEvent(event);
   }
 

@@ -61,6 +61,8 @@ export class CommandRunner {
       return;
     }
     const command = decoded.value;
+    // Not its args: a manifest or a written value is the platform's business, not the log's.
+    this.host.log.debug({ id: command.id, name: command.name }, 'cmd received');
     let run = this.seen.get(command.id);
     if (run) {
       this.host.log.info({ id: command.id, name: command.name }, 'repeated cmd id: answering again, not running it twice');
