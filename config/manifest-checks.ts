@@ -74,7 +74,7 @@ function ruleIssues(rule: Entry, path: YamlPath, metrics: DeviceMetrics, deviceI
   if (staleMs !== undefined) {
     // A stale rule watches for silence, not values: a condition beside it would be a second alarm under one id.
     const others = ['above', 'below', 'dropBy', 'riseBy', 'forMs', 'clearBelow', 'clearAbove'].filter((key) => rule[key] !== undefined);
-    if (others.length > 0) at([...path, 'staleMs'], `a stale rule is a kind of its own: remove ${others.join(', ')} or make it a rule of its own`);
+    if (others.length > 0) at([...path, 'staleMs'], `a stale rule watches for silence and takes no ${others.join(', ')}; put that condition in a rule of its own`);
     return;
   }
   if (above === undefined && below === undefined && dropBy === undefined && riseBy === undefined) {

@@ -137,10 +137,20 @@ export class ManagedEdge {
     const hashes = { configHash: candidate.configHash, previousHash: previous.configHash };
     log.info({ ...hashes, timeoutMs }, 'apply-config: manifest valid; restarting the agent on it');
     await this.agent.close();
-    this.agent = this.create(candidate);
-    const missing = this.devicesUp(this.agent, candidate, timeoutMs);
-    this.agent.start();
-    const down = await missing;
+    let down: string[];
+    let reason: string;
+    let next: EdgeAgent | undefined;
+    try {
+      this.agent = next = this.create(candidate);
+      const missing = this.devicesUp(next, candidate, timeoutMs);
+      next.start();
+      down = await missing;
+      reason = `device${down.length > 1 ? 's' : ''} ${down.join(', ')} brought no reading within ${timeoutMs} ms`;
+    } catch (err) {
+      // The agent did not even start (its files, a driver that throws at once): the old one must run again.
+      down = candidate.devices.map((d) => d.config.id);
+      reason = `the agent did not start on it: ${(err as Error).message}`;
+    }
     if (down.length === 0) {
       renameSync(files.candidate, files.applied);
       writeFileSync(files.record, JSON.stringify({ base: fileHash(this.configFile), appliedAt: this.now() } satisfies AppliedRecord));
@@ -149,9 +159,8 @@ export class ManagedEdge {
       log.info(hashes, 'apply-config: applied');
       return { outcome: 'applied', ...hashes, devices: candidate.devices.map((d) => d.config.id) };
     }
-    const reason = `device${down.length > 1 ? 's' : ''} ${down.join(', ')} brought no reading within ${timeoutMs} ms`;
     log.warn({ ...hashes, down }, `apply-config: ${reason}; rolling back`);
-    await this.agent.close();
+    await next?.close();
     rmSync(files.candidate, { force: true });
     this.run(previous);
     this.agent.recordEvent({ type: 'config-applied', ts: this.now(), outcome: 'rolled-back', reason, down, ...hashes });
