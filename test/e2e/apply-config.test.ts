@@ -4,7 +4,7 @@
 // at run time; restart-device; set-log-level; a SIGKILL mid-alarm. Through all of it the outbox
 // keeps every reading: each seq of the stream is published or still pending at the end.
 import t from 'tap';
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, formatIssue } from '../../config/errors.js';
 import { loadManifest } from '../../config/load-manifest.js';
@@ -126,5 +126,14 @@ t.test('apply-config, restart-device, set-log-level and a restart mid-alarm on a
     const missing = Array.from({ length: outbox.nextSeq - first }, (_, i) => first + i).filter((seq) => !seen.has(seq));
     t.same(missing, [], `seqs ${first}..${outbox.nextSeq - 1}`);
     t.ok(outbox.nextSeq - first > 100, `${outbox.nextSeq - first} messages`);
+  });
+
+  await t.test('a --config file edited since the apply takes the pole back', async (t) => {
+    t.ok(existsSync(join(dir, 'applied-manifest.yaml')));
+    appendFileSync(manifest, '# edited at the pole\n');
+    await edge.start();
+    t.match(edge.output, /pole\.yaml changed since the manifest applied at [^"]*: running the file/);
+    t.notOk(existsSync(join(dir, 'applied-manifest.yaml')), 'the applied manifest is forgotten');
+    await edge.stop('SIGTERM');
   });
 });
