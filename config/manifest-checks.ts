@@ -70,9 +70,15 @@ function ruleIssues(rule: Entry, path: YamlPath, metrics: DeviceMetrics, deviceI
     at([...path, 'snapshot'], `no device '${rule.snapshot}' on this pole to take a snapshot${didYouMean(rule.snapshot, deviceIds)}`);
   }
   if (rule.snapshotWaitMs !== undefined && rule.snapshot === undefined) at([...path, 'snapshotWaitMs'], 'snapshotWaitMs applies to a rule with snapshot: only; add snapshot: <camera> or remove snapshotWaitMs');
-  const { above, below, clearBelow, clearAbove, dropBy, riseBy, withinMs } = rule;
+  const { above, below, clearBelow, clearAbove, dropBy, riseBy, withinMs, staleMs } = rule;
+  if (staleMs !== undefined) {
+    // A stale rule watches for silence, not values: a condition beside it would be a second alarm under one id.
+    const others = ['above', 'below', 'dropBy', 'riseBy', 'forMs', 'clearBelow', 'clearAbove'].filter((key) => rule[key] !== undefined);
+    if (others.length > 0) at([...path, 'staleMs'], `a stale rule watches for silence and takes no ${others.join(', ')}; put that condition in a rule of its own`);
+    return;
+  }
   if (above === undefined && below === undefined && dropBy === undefined && riseBy === undefined) {
-    at(path, 'a rule needs a condition: above:, below:, dropBy: or riseBy:');
+    at(path, 'a rule needs a condition: above:, below:, dropBy:, riseBy: or staleMs:');
   }
   if (clearBelow !== undefined && above === undefined) at([...path, 'clearBelow'], 'clearBelow applies to an above: threshold; add above: or remove clearBelow');
   if (num(clearBelow) && num(above) && clearBelow >= above) at([...path, 'clearBelow'], `must be below above (${above}), so the alarm clears only once the value has fallen back; it is ${clearBelow}`);

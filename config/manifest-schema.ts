@@ -64,6 +64,7 @@ export const Manifest = Type.Object({
     dropBy: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     riseBy: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     withinMs: Type.Optional(Millis),
+    staleMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'A stale rule: raised when no good reading of the metric came for this long, cleared by the next good one. A rule kind of its own.' })),
     severity: Type.Union([Type.Literal('critical'), Type.Literal('major'), Type.Literal('minor'), Type.Literal('warning')]),
     snapshot: Type.Optional(Type.String()),
     snapshotWaitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, description: 'How long a raised alarm waits for its snapshot before it leaves without one (1500 by default).' })),
@@ -72,7 +73,7 @@ export const Manifest = Type.Object({
     deadband: Type.Optional(Type.Object({
       default: Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?%$' })], { description: 'Absolute change, or a percentage such as 0.5%.' }),
     }, { additionalProperties: Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?%$' })]) })),
-    heartbeatMs: Type.Optional(Millis),
+    heartbeatMs: Type.Optional(Type.Integer({ minimum: 1, description: 'Unchanged values are still reported at least this often (300000, 5 minutes, by default).' })),
   }, { additionalProperties: false })),
 }, { additionalProperties: false, $id: 'https://polegate.dev/schema/manifest.json', title: 'polegate pole manifest' });
 

@@ -143,7 +143,7 @@ export const SnapshotFailedEvent = Type.Object({
 export const CommandPayload = Type.Object({
   v: V,
   id: Type.String({ minLength: 1 }),
-  name: Type.String({ minLength: 1, description: 'poll, snapshot, set-interval, write, apply-config, restart-device, rebirth' }),
+  name: Type.String({ minLength: 1, description: 'poll, snapshot, set-interval, write, apply-config, restart-device, set-log-level, rebirth' }),
   args: Type.Record(Type.String(), Type.Unknown()),
   expiresAt: Type.Optional(Ts),
 }, { $id: 'cmd', title: 'Command to a pole' });

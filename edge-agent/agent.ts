@@ -16,9 +16,12 @@ import { MemoryHold } from './memory-hold.js';
 import { Outbox, type Alarm, type OutboxEvent } from './outbox.js';
 import type { NormalizedReading } from './reading.js';
 import { ReportFilter } from './report-filter.js';
-import { RuleEngine } from './rules.js';
+import { AlarmState, alarmStatePath } from './alarm-state.js';
+import { LogLevelControl } from './log-level.js';
+import { RuleEngine, type AlarmTransition } from './rules.js';
 import { Scheduler, type DeviceStateEvent, type SchedulerOptions } from './scheduler.js';
 import { CommandRunner } from './commands.js';
+import type { ApplyConfigArgs } from './command-checks.js';
 import { DEFAULT_SNAPSHOT_BUDGET, SnapshotStore, snapshotPath } from './snapshot-store.js';
 import { Snapshots, type AlarmWithSnapshot } from './snapshots.js';
 import { Uplink, type UplinkOptions } from './uplink.js';
@@ -37,6 +40,12 @@ export interface EdgeAgentOptions {
   checkpointMs?: number;
   /** Time allowed at close for the backlog to leave, ms. */
   flushMs?: number;
+  /** Runs an `apply-config` command (config-apply.ts); without it the command is UNSUPPORTED. */
+  applyConfig?: (args: ApplyConfigArgs) => Promise<unknown>;
+  /** Where cmd/result payloads go; the agent's own uplink by default (config-apply.ts routes them to the live agent). */
+  publishResult?: (result: string) => boolean;
+  /** The `set-log-level` state, shared by the agents one process runs in turn; the agent's own by default. */
+  logLevel?: LogLevelControl;
 }
 
 const DEFAULT_POLL_MS = 5000;
@@ -79,6 +88,13 @@ export class EdgeAgent extends EventEmitter {
   private readonly scheduler: Scheduler;
   private readonly commands: CommandRunner;
   private readonly rules: RuleEngine;
+  /** The rules' memory across restarts (alarm-state.ts). */
+  private readonly alarmState: AlarmState;
+  private alarmStateFault = false;
+  /** Ticks the stale rules, when there are any. */
+  private staleTimer: NodeJS.Timeout | undefined;
+  private readonly logLevel: LogLevelControl;
+  private readonly ownsLogLevel: boolean;
   private readonly reportFilter: ReportFilter;
   private readonly checkpointTimer: NodeJS.Timeout;
   private groupTimer: NodeJS.Timeout | undefined;
@@ -107,12 +123,19 @@ export class EdgeAgent extends EventEmitter {
     this.outbox = Outbox.open(outboxPath(loaded), { now: () => this.clock.now(), ...(maxBytes === undefined ? {} : { maxBytes: parseSize(maxBytes) }) });
     const snap = manifest.buffer?.snapshots;
     try {
+      this.alarmState = AlarmState.open(alarmStatePath(outboxPath(loaded)));
+    } catch (err) {
+      this.outbox.close();
+      throw err;
+    }
+    try {
       this.snapshotStore = SnapshotStore.open(snapshotPath(outboxPath(loaded)), {
         maxBytes: snap?.maxBytes === undefined ? DEFAULT_SNAPSHOT_BUDGET.maxBytes : parseSize(snap.maxBytes),
         maxAgeMs: snap?.maxAgeMs ?? DEFAULT_SNAPSHOT_BUDGET.maxAgeMs,
         maxSnapshotBytes: snap?.maxSnapshotBytes === undefined ? DEFAULT_SNAPSHOT_BUDGET.maxSnapshotBytes : parseSize(snap.maxSnapshotBytes),
       }, () => this.clock.now());
     } catch (err) {
+      this.alarmState.close();
       this.outbox.close();
       throw err;
     }
@@ -159,6 +182,7 @@ export class EdgeAgent extends EventEmitter {
       });
     } catch (err) {
       this.snapshotStore.close();
+      this.alarmState.close();
       this.outbox.close();
       throw err;
     }
@@ -179,11 +203,16 @@ export class EdgeAgent extends EventEmitter {
       setPollMs: (id, pollMs) => this.scheduler.setPollMs(id, pollMs),
       rebirth: () => this.uplink.republishBirth(),
       snapshot: (id) => this.snapshots.capture(id, 'command'),
-      publish: (result) => this.uplink.publishResult(result),
+      restartDevice: async (id) => normalizeSamples(id, await this.scheduler.restart(id, () => this.slots.get(id)!.drop()), loaded.units),
+      setLogLevel: (level, forMs) => this.logLevel.set(level, forMs),
+      ...(opts.applyConfig ? { applyConfig: opts.applyConfig } : {}),
+      publish: opts.publishResult ?? ((result) => this.uplink.publishResult(result)),
     });
     this.uplink.on('command', (payload: Buffer) => void this.commands.handle(payload));
     this.checkpointTimer = setInterval(() => this.checkpoint(), opts.checkpointMs ?? 10_000).unref();
     this.flushMs = opts.flushMs ?? 2000;
+    this.ownsLogLevel = opts.logLevel === undefined;
+    this.logLevel = opts.logLevel ?? new LogLevelControl(this.log);
   }
 
   start(): void {
@@ -191,8 +220,32 @@ export class EdgeAgent extends EventEmitter {
     this.log.info({ pole: this.loaded.manifest.pole.id, stream, nextSeq, pending, devices: this.slots.size }, 'edge agent starting');
     this.faults.start();
     this.uplink.start();
+    this.restoreRules();
     this.scheduler.start();
     this.snapshots.start(this.loaded.devices.flatMap((d) => (typeof d.options.snapshotMs === 'number' ? [{ id: d.config.id, snapshotMs: d.options.snapshotMs }] : [])));
+  }
+
+  /**
+   * The rules take back what they remembered (active alarms and their ids, hold timers); the alarms of
+   * rules the manifest no longer has are cleared now. Stale rules get their clock.
+   */
+  private restoreRules(): void {
+    const orphans = this.rules.restore(this.alarmState.load(), this.clock.now());
+    this.alarmState.keepOnly(this.rules.ruleIds());
+    if (orphans.length > 0) this.raise(orphans.map((alarm) => ({ alarm: alarm as Alarm })));
+    const staleMs = this.rules.shortestStaleMs;
+    // A quarter of the shortest staleMs: a stale alarm is raised at most that late.
+    if (staleMs !== undefined) this.staleTimer = setInterval(() => this.onTransitions(this.rules.tick(this.clock.now())), Math.min(5000, staleMs / 4)).unref();
+  }
+
+  /** Publishes a cmd/result on this agent's uplink; false when it is down. */
+  publishResult(result: string): boolean {
+    return this.uplink.publishResult(result);
+  }
+
+  /** Records an event of the agent's own (config-applied) in the outbox, as any event. */
+  recordEvent(event: OutboxEvent & Record<string, unknown>): void {
+    this.appendEvent(event);
   }
 
   get stream(): string {
@@ -246,6 +299,15 @@ export class EdgeAgent extends EventEmitter {
     const transitions = readings.flatMap((r) => this.rules.evaluate(r));
     this.hold.addReadings(readings.filter((r) => this.reportFilter.shouldSend(r)));
     for (const reading of readings) this.polled.push(reading);
+    this.onTransitions(transitions);
+  }
+
+  /**
+   * The rules' memory is written first (alarm-state.ts), then their alarms are committed: a raise
+   * without a picture at once, ahead of the round's telemetry; one with a picture once it has it.
+   */
+  private onTransitions(transitions: AlarmTransition[]): void {
+    this.saveRuleMemory();
     if (transitions.length > 0 && this.alarmsWaiting === 0 && transitions.every((t) => t.snapshot === undefined)) {
       this.raise(transitions.map((alarm) => ({ alarm: alarm as Alarm })));
       return;
@@ -262,6 +324,17 @@ export class EdgeAgent extends EventEmitter {
         .then(() => ready)
         .then((alarm) => this.raise([alarm]))
         .finally(() => this.alarmsWaiting--);
+    }
+  }
+
+  /** A disk that refuses the alarm state is logged once; the rules run on from memory. */
+  private saveRuleMemory(): void {
+    try {
+      this.alarmState.save(this.rules.changes());
+      this.alarmStateFault = false;
+    } catch (err) {
+      if (!this.alarmStateFault) this.log.error({ err: (err as Error).message }, 'cannot write the alarm state; a restart now may raise an active alarm again');
+      this.alarmStateFault = true;
     }
   }
 
@@ -368,6 +441,8 @@ export class EdgeAgent extends EventEmitter {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.snapshots.stop();
+      clearInterval(this.staleTimer);
+      if (this.ownsLogLevel) this.logLevel.stop();
       await this.scheduler.stop();
       await this.alarmChain;
       await Promise.all([...this.slots].map(async ([id, slot]) => {
@@ -384,6 +459,7 @@ export class EdgeAgent extends EventEmitter {
       this.outbox.close();
       this.faults.stop();
       this.snapshotStore.close();
+      this.alarmState.close();
       this.log.info('edge agent stopped');
     })();
     return this.closed;

@@ -5,6 +5,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 export { decodePayload } from '../contract/validate.js';
 import { CommandError } from './command-error.js';
+import { LOG_LEVELS } from './log-level.js';
 
 const Device = Type.String({ minLength: 1 });
 export const ARGS = {
@@ -13,6 +14,15 @@ export const ARGS = {
   'set-interval': Type.Object({ device: Device, pollMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }) }),
   rebirth: Type.Object({}),
   snapshot: Type.Object({ device: Device }),
+  'restart-device': Type.Object({ device: Device }),
+  'set-log-level': Type.Object({
+    level: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level))),
+    forMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 86_400_000 })),
+  }),
+  'apply-config': Type.Object({
+    manifest: Type.String({ minLength: 1, maxLength: 1_048_576 }),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1000, maximum: 600_000 })),
+  }),
 } satisfies Record<string, TSchema>;
 export type CommandName = keyof typeof ARGS;
 
@@ -24,3 +34,4 @@ export function argsOf<N extends CommandName>(name: N, args: unknown): Static<(t
 }
 
 export type WriteArgs = Static<typeof ARGS.write>;
+export type ApplyConfigArgs = Static<(typeof ARGS)['apply-config']>;

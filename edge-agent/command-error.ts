@@ -9,4 +9,4 @@ export class CommandError extends Error {
 /** Stable codes of a failed command (`error.code` in cmd/result). */
 export type CommandErrorCode =
   | 'BAD_COMMAND' | 'EXPIRED' | 'UNSUPPORTED' | 'UNKNOWN_DEVICE' | 'UNKNOWN_METRIC'
-  | 'READ_ONLY' | 'BAD_VALUE' | 'DEVICE_ERROR';
+  | 'READ_ONLY' | 'BAD_VALUE' | 'DEVICE_ERROR' | 'CONFIG_REFUSED' | 'CONFIG_ROLLED_BACK';

@@ -7,7 +7,8 @@ import type { CommandPayload, CommandResultPayload } from '../contract/schemas.j
 import type { Clock, Driver, Logger } from '../drivers/sdk/types.js';
 import type { NormalizedReading } from './reading.js';
 
-import type { CommandName, WriteArgs } from './command-checks.js';
+import type { ApplyConfigArgs, CommandName, WriteArgs } from './command-checks.js';
+import type { LogLevel } from './log-level.js';
 import { CommandError } from './command-error.js';
 
 export type { CommandErrorCode } from './command-error.js';
@@ -26,6 +27,11 @@ export interface CommandHost {
   rebirth(): void;
   /** Takes, keeps and announces a snapshot of the device; resolves with its blob ref and size. */
   snapshot(device: string): Promise<{ snapshot: string; size: number }>;
+  /** Closes the device's driver and opens a new one; resolves with the first poll's readings. */
+  restartDevice(device: string): Promise<NormalizedReading[]>;
+  setLogLevel(level: LogLevel, forMs?: number): unknown;
+  /** Applies a new manifest (config-apply.ts); absent where the agent runs without a manifest file. */
+  applyConfig?(args: ApplyConfigArgs): Promise<unknown>;
   /** Publishes a cmd/result payload (QoS 1); false when the uplink is down and it was not sent. */
   publish(result: string): boolean;
 }
@@ -55,6 +61,8 @@ export class CommandRunner {
       return;
     }
     const command = decoded.value;
+    // Not its args: a manifest or a written value is the platform's business, not the log's.
+    this.host.log.debug({ id: command.id, name: command.name }, 'cmd received');
     let run = this.seen.get(command.id);
     if (run) {
       this.host.log.info({ id: command.id, name: command.name }, 'repeated cmd id: answering again, not running it twice');
@@ -118,6 +126,19 @@ export class CommandRunner {
         if (!driver) throw new CommandError('DEVICE_ERROR', `device ${id} has not connected yet; try again when it is online`);
         if (!driver.snapshot) throw new CommandError('UNSUPPORTED', `the driver of device ${id} takes no snapshots`);
         return { device: id, ...(await this.host.snapshot(id)) };
+      }
+      case 'restart-device': {
+        const { device } = argsOf('restart-device', raw);
+        return { device, readings: await this.host.restartDevice(this.known(device)) };
+      }
+      case 'set-log-level': {
+        const { level, forMs } = argsOf('set-log-level', raw);
+        return this.host.setLogLevel(level, forMs);
+      }
+      case 'apply-config': {
+        const args = argsOf('apply-config', raw);
+        if (!this.host.applyConfig) throw new CommandError('UNSUPPORTED', 'this agent was not started from a manifest file (polegate edge --config), so it has none to replace');
+        return this.host.applyConfig(args);
       }
     }
   }

@@ -57,9 +57,14 @@ export class DeviceSlot implements Driver {
    * next open creates a new one, as after a failed create.
    */
   discard(): void {
+    this.drop().catch(() => undefined);
+  }
+
+  /** Closes the driver and drops it: the next open creates a new one (a `restart-device` command). */
+  async drop(): Promise<void> {
     const driver = this.driver;
     this.driver = undefined;
-    if (driver) this.scope.asDevice(async () => driver.close()).catch(() => undefined);
+    if (driver) await this.scope.asDevice(async () => driver.close());
   }
 
   async close(): Promise<void> {

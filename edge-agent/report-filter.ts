@@ -4,7 +4,7 @@
 // Per (device, metric) the first reading is sent; after that a reading is sent when its quality
 // differs from the last sent one, when a non-numeric value differs, when a number moved by more
 // than the deadband since the last *sent* value (so a slow drift is reported once it adds up), or
-// when heartbeatMs has passed since the last sent reading (or the clock stepped back). The band is
+// when heartbeatMs (default 5 minutes) has passed since the last sent reading (or the clock stepped back). The band is
 // that of `device.metric`, else of `device`, else `default`; with no deadband configured every
 // reading is sent. Rules see every reading, not only the ones this filter lets through.
 import type { Manifest } from '../config/manifest-schema.js';
@@ -12,6 +12,12 @@ import { parseDeadband, type Deadband } from '../config/size.js';
 import type { NormalizedReading } from './reading.js';
 
 type ReportConfig = NonNullable<Manifest['report']>;
+
+/**
+ * The heartbeat when the manifest sets none: without one, a steady value would be sent once per
+ * start, and the platform could not tell a steady sensor from a dead one.
+ */
+export const DEFAULT_HEARTBEAT_MS = 300_000;
 
 function moved(band: Deadband, last: number, value: number): boolean {
   const change = Math.abs(value - last);
@@ -22,7 +28,7 @@ export class ReportFilter {
   private readonly fallback?: Deadband;
   /** Deadbands by `device.metric` or by `device`, where the manifest sets one. */
   private readonly bands = new Map<string, Deadband>();
-  private readonly heartbeatMs?: number;
+  private readonly heartbeatMs: number;
   private readonly lastSent = new Map<string, NormalizedReading>();
   /** With no deadband at all, reporting is not by exception: every reading is sent. */
   private readonly sendAll: boolean;
@@ -34,7 +40,7 @@ export class ReportFilter {
     const { default: fallback, ...perMetric } = deadband;
     if (fallback !== undefined) this.fallback = parseDeadband(fallback);
     for (const [key, band] of Object.entries(perMetric)) this.bands.set(key, parseDeadband(band));
-    this.heartbeatMs = report.heartbeatMs;
+    this.heartbeatMs = report.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.sendAll = this.fallback === undefined && this.bands.size === 0;
   }
 
@@ -50,7 +56,7 @@ export class ReportFilter {
 
   private isNews(key: string, last: NormalizedReading, r: NormalizedReading): boolean {
     if (r.quality !== last.quality) return true;
-    if (this.heartbeatMs !== undefined && (r.ts - last.ts >= this.heartbeatMs || r.ts < last.ts)) return true;
+    if (r.ts - last.ts >= this.heartbeatMs || r.ts < last.ts) return true;
     if (typeof r.value !== 'number' || typeof last.value !== 'number') return r.value !== last.value;
     const band = this.bands.get(key) ?? this.bands.get(r.device) ?? this.fallback;
     return band === undefined || moved(band, last.value, r.value);

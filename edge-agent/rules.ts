@@ -41,6 +41,8 @@ interface Condition {
   step(value: number, ts: number): Step;
   /** Forgets history, for when time steps backwards; only stateful conditions have one. */
   reset?(): void;
+  /** When it last tripped, for conditions that hold after tripping (rate): kept across restarts. */
+  lastTrip?: number;
 }
 
 function above(limit: number, clearBelow = limit): Condition {
@@ -62,7 +64,7 @@ class RiseCondition implements Condition {
   readonly clearAt: number;
   private readonly slotMs: number;
   private window: Array<{ ts: number; value: number }> = [];
-  private lastTrip?: number;
+  lastTrip?: number;
 
   constructor(private readonly by: number, private readonly withinMs: number, private readonly sign: 1 | -1) {
     this.raiseAt = by;
@@ -108,20 +110,73 @@ function numeric(value: NormalizedReading['value']): number | undefined {
   return undefined;
 }
 
-/** One rule's state: its hold timer and the alarm instance it has raised, if any. */
-class RuleState {
+/**
+ * What a rule remembers across a restart, as plain JSON-able data: the alarm it has raised (with the
+ * raised message, so that a rule removed from the manifest can still clear it), when its condition
+ * started to trip (the hold timer), when each condition last tripped (rate holds), and the ts of the
+ * reading that changed it (to notice a clock that stepped back while the agent was down).
+ */
+export interface RuleMemory {
+  active?: { cause: number; alarm: AlarmTransition };
+  trippingSince?: number;
+  lastTrip?: Array<number | null>;
+  ts?: number;
+}
+
+/** One rule as the engine runs it. */
+interface RuleRunner {
+  readonly rule: RuleConfig;
+  evaluate(r: NormalizedReading): AlarmTransition | undefined;
+  /** The passing of time with no reading (stale rules); undefined for the others. */
+  tick?(now: number): AlarmTransition | undefined;
+  memory(): RuleMemory;
+  restore(memory: RuleMemory): void;
+  /** Whether its memory changed since the engine last took it. */
+  changed: boolean;
+}
+
+function transition(rule: RuleConfig, device: string, metric: string, id: string, state: AlarmTransition['state'], value: AlarmTransition['value'], threshold: number, ts: number): AlarmTransition {
+  const alarm: AlarmTransition = { id, rule: rule.id, device, metric, state, severity: rule.severity, value, threshold, ts };
+  if (state === 'raised' && rule.snapshot !== undefined) alarm.snapshot = rule.snapshot;
+  return alarm;
+}
+
+/** The clear of a raised alarm, at `ts` with `value`. */
+function cleared(raised: AlarmTransition, value: AlarmTransition['value'], threshold: number | undefined, ts: number): AlarmTransition {
+  const { snapshot: _, ...alarm } = raised;
+  return { ...alarm, state: 'cleared', value, ts, ...(threshold === undefined ? {} : { threshold }) };
+}
+
+/** A threshold or rate rule: its hold timer and the alarm instance it has raised, if any. */
+class ConditionRule implements RuleRunner {
+  changed = false;
   private readonly conditions: Condition[];
   private lastTs?: number;
   private trippingSince?: number;
-  private active?: { id: string; cause: Condition };
+  private active?: { cause: number; alarm: AlarmTransition };
 
-  constructor(private readonly rule: RuleConfig, private readonly device: string, private readonly metric: string) {
+  constructor(readonly rule: RuleConfig, private readonly device: string, private readonly metric: string) {
     this.conditions = conditionsOf(rule);
   }
 
   evaluate(r: NormalizedReading): AlarmTransition | undefined {
     const value = numeric(r.value);
     if (r.quality === 'bad' || value === undefined) return undefined;
+    const { trippingSince, active } = this;
+    const trips = this.tripSum();
+    const transition = this.step(value, r);
+    if (trippingSince !== this.trippingSince || active !== this.active || trips !== this.tripSum()) this.changed = true;
+    return transition;
+  }
+
+  /** A number that moves whenever a condition's lastTrip does (they only grow, or are reset). */
+  private tripSum(): number {
+    let sum = 0;
+    for (const condition of this.conditions) sum += condition.lastTrip ?? -1;
+    return sum;
+  }
+
+  private step(value: number, r: NormalizedReading): AlarmTransition | undefined {
     if (this.lastTs !== undefined && r.ts < this.lastTs) {
       // The pole's clock stepped back: windows and hold times measured on the old clock mean nothing.
       for (const condition of this.conditions) condition.reset?.();
@@ -132,52 +187,172 @@ class RuleState {
 
     if (this.active) {
       if (steps.some((s) => s.holds)) return undefined;
-      const { id, cause } = this.active;
+      const { cause, alarm } = this.active;
       this.active = undefined;
       this.trippingSince = undefined;
-      return this.transition(id, 'cleared', r, cause.clearAt);
+      return cleared(alarm, r.value, this.conditions[cause]!.clearAt, r.ts);
     }
-    const cause = this.conditions.find((_, i) => steps[i]!.trips);
-    if (!cause) {
+    const cause = steps.findIndex((s) => s.trips);
+    if (cause < 0) {
       this.trippingSince = undefined;
       return undefined;
     }
     this.trippingSince ??= r.ts;
     if (r.ts - this.trippingSince < (this.rule.forMs ?? 0)) return undefined;
-    const id = `${this.rule.id}-${r.ts}`;
-    this.active = { id, cause };
-    return this.transition(id, 'raised', r, cause.raiseAt);
+    const alarm = transition(this.rule, this.device, this.metric, `${this.rule.id}-${r.ts}`, 'raised', r.value, this.conditions[cause]!.raiseAt, r.ts);
+    this.active = { cause, alarm };
+    return alarm;
   }
 
-  private transition(id: string, state: AlarmTransition['state'], r: NormalizedReading, threshold: number): AlarmTransition {
-    const alarm: AlarmTransition = { id, rule: this.rule.id, device: this.device, metric: this.metric, state, severity: this.rule.severity, value: r.value, threshold, ts: r.ts };
-    if (state === 'raised' && this.rule.snapshot !== undefined) alarm.snapshot = this.rule.snapshot;
-    return alarm;
+  memory(): RuleMemory {
+    const lastTrip = this.conditions.map((c) => c.lastTrip ?? null);
+    return {
+      ...(this.active ? { active: this.active } : {}),
+      ...(this.trippingSince === undefined ? {} : { trippingSince: this.trippingSince }),
+      ...(lastTrip.some((ts) => ts !== null) ? { lastTrip } : {}),
+      ...(this.lastTs === undefined ? {} : { ts: this.lastTs }),
+    };
+  }
+
+  restore(memory: RuleMemory): void {
+    if (memory.active && memory.active.cause < this.conditions.length) this.active = memory.active;
+    this.trippingSince = memory.trippingSince;
+    memory.lastTrip?.forEach((ts, i) => {
+      const condition = this.conditions[i];
+      if (condition && ts !== null && condition.lastTrip === undefined && condition.reset) condition.lastTrip = ts;
+    });
+    this.lastTs = memory.ts;
   }
 }
 
+/**
+ * A stale rule: raised at tick(now) once no good reading came for staleMs, cleared by the next good
+ * one. The wait starts at the first tick or reading the engine sees (the agent's start); a clock that
+ * steps back starts it again.
+ */
+class StaleRule implements RuleRunner {
+  changed = false;
+  private lastGood?: { ts: number; value: AlarmTransition['value'] };
+  private since?: number;
+  private active?: AlarmTransition;
+
+  constructor(readonly rule: RuleConfig, private readonly device: string, private readonly metric: string, private readonly staleMs: number) {}
+
+  evaluate(r: NormalizedReading): AlarmTransition | undefined {
+    if (r.quality !== 'good') {
+      this.since ??= r.ts;
+      return undefined;
+    }
+    this.lastGood = { ts: r.ts, value: r.value };
+    this.since = r.ts;
+    if (!this.active) return undefined;
+    const alarm = cleared(this.active, r.value, this.staleMs, r.ts);
+    this.active = undefined;
+    this.changed = true;
+    return alarm;
+  }
+
+  tick(now: number): AlarmTransition | undefined {
+    if (this.since === undefined || now < this.since) this.since = now;
+    if (this.active || now - this.since < this.staleMs) return undefined;
+    this.active = transition(this.rule, this.device, this.metric, `${this.rule.id}-${now}`, 'raised', this.lastGood?.value ?? 'no good reading', this.staleMs, now);
+    this.changed = true;
+    return this.active;
+  }
+
+  memory(): RuleMemory {
+    return this.active ? { active: { cause: 0, alarm: this.active } } : {};
+  }
+
+  restore(memory: RuleMemory): void {
+    this.active = memory.active?.alarm;
+  }
+}
+
+/** A rule's definition, as compared across restarts: a rule changed by a new manifest keeps only its active alarm. */
+export function ruleDefinition(rule: RuleConfig): string {
+  return JSON.stringify(rule, Object.keys(rule).sort());
+}
+
+/** A rule's memory to keep, with its definition; `memory` undefined: nothing left to remember. */
+export interface RuleChange {
+  rule: string;
+  definition: string;
+  memory: RuleMemory | undefined;
+}
+
 export class RuleEngine {
-  /** Rule states by `device.metric`, in manifest order. */
-  private readonly byMetric = new Map<string, RuleState[]>();
+  /** Rules by `device.metric`, in manifest order. */
+  private readonly byMetric = new Map<string, RuleRunner[]>();
+  private readonly runners = new Map<string, RuleRunner>();
+  private readonly stale: RuleRunner[] = [];
 
   /** Takes rules of a checked manifest; throws a PolegateError (exit 2) on a rate rule with no window. */
   constructor(rules: RuleConfig[]) {
     for (const rule of rules) {
       const dot = rule.metric.indexOf('.');
-      const state = new RuleState(rule, rule.metric.slice(0, dot), rule.metric.slice(dot + 1));
+      const device = rule.metric.slice(0, dot);
+      const metric = rule.metric.slice(dot + 1);
+      const runner: RuleRunner = rule.staleMs !== undefined ? new StaleRule(rule, device, metric, rule.staleMs) : new ConditionRule(rule, device, metric);
       const list = this.byMetric.get(rule.metric) ?? [];
-      list.push(state);
+      list.push(runner);
       this.byMetric.set(rule.metric, list);
+      this.runners.set(rule.id, runner);
+      if (runner.tick) this.stale.push(runner);
     }
+  }
+
+  /** The shortest staleMs of the stale rules, if any: how often tick() is worth calling. */
+  get shortestStaleMs(): number | undefined {
+    const all = this.stale.map((r) => r.rule.staleMs!);
+    return all.length > 0 ? Math.min(...all) : undefined;
   }
 
   /** The alarm transitions one reading causes, in rule order; usually none. */
   evaluate(r: NormalizedReading): AlarmTransition[] {
     const transitions: AlarmTransition[] = [];
-    for (const state of this.byMetric.get(`${r.device}.${r.metric}`) ?? []) {
-      const transition = state.evaluate(r);
+    for (const runner of this.byMetric.get(`${r.device}.${r.metric}`) ?? []) {
+      const transition = runner.evaluate(r);
       if (transition) transitions.push(transition);
     }
     return transitions;
+  }
+
+  /** The alarms raised by time passing with no good reading (stale rules). */
+  tick(now: number): AlarmTransition[] {
+    return this.stale.flatMap((runner) => runner.tick!(now) ?? []);
+  }
+
+  /**
+   * Takes back what the rules remembered before a restart (rule id → definition and memory). A rule
+   * whose definition changed keeps its active alarm only; the active alarm of a rule that is no longer
+   * in the manifest is cleared at `now` (returned), as nothing would ever clear it otherwise.
+   */
+  restore(memories: Map<string, { definition: string; memory: RuleMemory }>, now: number): AlarmTransition[] {
+    const orphans: AlarmTransition[] = [];
+    for (const [id, { definition, memory }] of memories) {
+      const runner = this.runners.get(id);
+      if (runner) runner.restore(definition === ruleDefinition(runner.rule) ? memory : (memory.active ? { active: memory.active } : {}));
+      else if (memory.active) orphans.push(cleared(memory.active.alarm, memory.active.alarm.value, undefined, now));
+    }
+    return orphans;
+  }
+
+  /** The rules whose memory changed since the last call (a reading's ts alone is no change). */
+  changes(): RuleChange[] {
+    const changes: RuleChange[] = [];
+    for (const runner of this.runners.values()) {
+      if (!runner.changed) continue;
+      runner.changed = false;
+      const memory = runner.memory();
+      const blank = memory.active === undefined && memory.trippingSince === undefined && memory.lastTrip === undefined;
+      changes.push({ rule: runner.rule.id, definition: ruleDefinition(runner.rule), memory: blank ? undefined : memory });
+    }
+    return changes;
+  }
+
+  /** Ids of the rules of this engine. */
+  ruleIds(): string[] {
+    return [...this.runners.keys()];
   }
 }

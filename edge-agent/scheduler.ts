@@ -101,6 +101,27 @@ export class Scheduler {
     return outcome;
   }
 
+  /**
+   * Closes and reopens a device's driver (a `restart-device` command): after the poll in progress,
+   * with no poll while `close` runs; then the device is opened and polled at once, as by pollNow.
+   * A close that fails is logged: the driver is opened afresh all the same.
+   */
+  async restart(device: string, close: () => Promise<void>): Promise<Sample[]> {
+    const loop = this.loopOf(device);
+    while (loop.polling) await loop.tick;
+    loop.due = undefined;
+    loop.polling = true;
+    try {
+      await close();
+    } catch (err) {
+      this.opts.log.warn({ device, err: (err as Error).message }, 'driver close failed on restart; opening it afresh');
+    } finally {
+      loop.opened = false;
+      loop.polling = false;
+    }
+    return this.pollNow(device);
+  }
+
   /** A new interval for a device (a `set-interval` command), from its last poll on; a device in backoff keeps its backoff. */
   setPollMs(device: string, pollMs: number): void {
     const loop = this.loopOf(device);

@@ -94,7 +94,10 @@ t.test('commands through the cloud to a real agent and Modbus simulator', async 
     t.match(await code('write', { device: 'gas-1', metric: 'alarm-setpoint' }), /^BAD_COMMAND: write: args/);
     t.equal(await code('snapshot', { device: 'gas-1' }), 'UNSUPPORTED: the driver of device gas-1 takes no snapshots');
     t.equal(await code('snapshot', { device: 'gas-9' }), 'UNKNOWN_DEVICE: no device gas-9 on this pole (devices: gas-1)');
-    t.equal(await code('apply-config', {}), 'UNSUPPORTED: this pole does not run apply-config (it runs write, poll, set-interval, rebirth, snapshot)');
+    t.equal(await code('reboot', {}), 'UNSUPPORTED: this pole does not run reboot (it runs write, poll, set-interval, rebirth, snapshot, restart-device, set-log-level, apply-config)');
+    t.equal(await code('apply-config', { manifest: 'pole: {}' }), 'UNSUPPORTED: this agent was not started from a manifest file (polegate edge --config), so it has none to replace');
+    t.equal(await code('apply-config', {}), 'BAD_COMMAND: apply-config: args/manifest expected required property');
+    t.equal(await code('set-log-level', { level: 'loud' }), 'BAD_COMMAND: set-log-level: args/level expected union value');
     t.match(await code('write', { device: 'gas-1', metric: 'alarm-setpoint', value: 50 }, { expiresAt: Date.now() - 1000 }), /^EXPIRED: write expired at /);
     t.not(pole.sim.value('alarm-setpoint'), 50, 'the expired write was not run');
   });
@@ -138,5 +141,20 @@ t.test('commands through the cloud to a real agent and Modbus simulator', async 
     const rebirth = await command(pole, 'rebirth', {});
     t.same(rebirth, { v: 1, id: rebirth.id, ok: true });
     await waitFor('a new birth', () => pole.births > births);
+  });
+
+  await t.test('restart-device reopens the driver and answers with its first poll; set-log-level', async (t) => {
+    pole.sim.set('ch4', 4321);
+    const restart = await command(pole, 'restart-device', { device: 'gas-1' });
+    t.equal(restart.ok, true);
+    t.match((restart.result as { readings: NormalizedReading[] }).readings.find((r) => r.metric === 'ch4'), { value: 4321, quality: 'good' });
+    t.equal((await command(pole, 'restart-device', { device: 'gas-9' })).error?.code, 'UNKNOWN_DEVICE');
+    const from = pole.readings.length;
+    await waitFor('readings after the restart', () => pole.readings.length > from + 6);
+
+    const level = await command(pole, 'set-log-level', { level: 'debug', forMs: 60_000 });
+    t.match(level.result, { level: 'debug', was: 'silent', revertsAt: Number });
+    const back = await command(pole, 'set-log-level', { level: 'silent' });
+    t.same(back.result, { level: 'silent', was: 'debug' });
   });
 });
