@@ -8,6 +8,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { startModbusSim } from '../../fixtures/modbus-sim.js';
+import { startOnvifSim } from '../../fixtures/onvif-sim.js';
 import { loadBuiltinProfile } from '../../fixtures/profiles.js';
 import { startTcpProxy } from '../../fixtures/tcp-proxy.js';
 import { launchChromium, screenshot } from '../helpers/chromium.js';
@@ -29,10 +30,13 @@ const manifest = (pole: string, root: string, uplink: string, lines: string[]) =
   '',
 ].join('\n');
 
-t.test('status page, /metrics and /health of a running pole', { skip }, async (t) => {
+// Two real agents, a browser and three simulators: minutes on a loaded machine, not the default 2.
+t.test('status page, /metrics and /health of a running pole', { skip, timeout: 240_000 }, async (t) => {
   const sim = await startModbusSim({ profile: await loadBuiltinProfile('gas-detector') });
   t.teardown(() => sim.close());
   sim.set('lel', 12.5);
+  const camera = await startOnvifSim({ password: 'cam-secret' });
+  t.teardown(() => camera.close());
   const proxy = await startTcpProxy({ target: { host: '127.0.0.1', port: 1883 } });
   t.teardown(() => proxy.close());
   const id = randomBytes(4).toString('hex');
@@ -47,12 +51,13 @@ t.test('status page, /metrics and /health of a running pole', { skip }, async (t
       `  - { id: gas-1, driver: modbus, host: 127.0.0.1, port: ${sim.port}, unitId: 1, profile: gas-detector, pollMs: 200 }`,
       // Nothing listens on port 1: the device fails every poll and goes offline with its error.
       '  - { id: dead-1, driver: modbus, host: 127.0.0.1, port: 1, unitId: 1, profile: gas-detector, pollMs: 200 }',
+      `  - { id: cam-1, driver: onvif, host: 127.0.0.1, port: ${camera.port}, username: ${camera.username}, password: cam-secret, pollMs: 1000, snapshotMs: 1000 }`,
     ]),
   });
   const edge = startEdge(t, dir);
   const started = await edge.started();
   t.match(started.config, /pole\.yaml$/, 'the start-up line names the config file');
-  t.same(started.devices, ['gas-1', 'dead-1'], 'and the devices');
+  t.same(started.devices, ['gas-1', 'dead-1', 'cam-1'], 'and the devices');
   t.match(started.status, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'and the status URL, on 127.0.0.1 by default');
   const url = started.status!;
   t.match(edge.loaded(), /prom-client/, 'with status: the agent loads prom-client (the module-load check sees it)');
@@ -70,7 +75,8 @@ t.test('status page, /metrics and /health of a running pole', { skip }, async (t
     await page.goto(url);
     const gas = page.locator('tr[data-device="gas-1"]');
     await gas.getByText('lel = 12.5 %LEL').waitFor({ timeout: 10_000 });
-    t.match(await gas.textContent(), /online/, 'the live device is online');
+    await gas.getByText('online', { exact: true }).waitFor({ timeout: 10_000 });
+    t.pass('the live device is online');
     sim.set('lel', 42.5);
     await gas.getByText('lel = 42.5 %LEL').waitFor({ timeout: 10_000 });
     t.pass('a value changed on the device shows on the page without a reload');
@@ -79,6 +85,10 @@ t.test('status page, /metrics and /health of a running pole', { skip }, async (t
     t.match(dead, /127\.0\.0\.1:1.*(ECONNREFUSED|refused)/, 'with its error');
     t.match(await page.locator('#uplink').textContent(), /connected/, 'the uplink is shown connected');
     t.match(await page.locator('#events').textContent(), /device-offline/, 'recent events list the offline event');
+    const picture = page.locator('#cameras img[alt="snapshot of cam-1"]');
+    await picture.waitFor({ timeout: 15_000 });
+    await waitFor('the snapshot to load', () => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0));
+    t.pass('the camera\'s latest snapshot is shown');
     t.ok(await screenshot(page, 'status-page'), 'screenshot saved');
     t.same(browser.problems, [], 'no failed requests or page errors');
   });
@@ -143,7 +153,9 @@ t.test('status page, /metrics and /health of a running pole', { skip }, async (t
     t.notMatch(second.output(), /edge agent starting/, 'before the agent starts');
   });
 
+  const stopping = Date.now();
   t.equal(await edge.stop(), 0, 'stops cleanly');
+  t.comment(`stopped in ${Date.now() - stopping} ms`);
 });
 
 t.test('a pole without status: loads neither the status server nor prom-client', { skip: await missingService('mosquitto') }, async (t) => {
