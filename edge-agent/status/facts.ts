@@ -104,7 +104,11 @@ export class StatusFacts {
     agent.on('event', (event: OutboxEvent) => this.onEvent(event));
   }
 
-  /** The uplink or a bus: how long it has been down (0 while up). */
+  get uplinkConnected(): boolean {
+    return this.connected;
+  }
+
+  /** How long the uplink has been down (0 while it is up). */
   uplinkDownMs(): number {
     return this.connected ? 0 : this.now() - this.linkSince;
   }

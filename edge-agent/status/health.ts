@@ -25,5 +25,5 @@ export function health(facts: StatusFacts, unhealthyAfterMs: number, now: number
     if (busDownMs > unhealthyAfterMs) problems.push(`bus ${bus.id} (${bus.port}) has been down for ${Math.round(busDownMs / 1000)} s: ${bus.lastError ?? 'no reason given'}`);
     return { id: bus.id, up: bus.up, downMs: busDownMs };
   });
-  return { ok: problems.length === 0, unhealthyAfterMs, uplink: { connected: downMs === 0, downMs }, buses, problems };
+  return { ok: problems.length === 0, unhealthyAfterMs, uplink: { connected: facts.uplinkConnected, downMs }, buses, problems };
 }

@@ -42,7 +42,7 @@ export function statusMetrics(agent: EdgeAgent, facts: StatusFacts, now: () => n
   counter('polegate_device_errors_total', 'Failed polls by device and kind (the error code, e.g. DEVICE_UNREACHABLE, BUS_TIMEOUT, BUS_BAD_FRAME).',
     () => facts.deviceFacts().flatMap((d) => Object.entries(d.errors).map(([kind, n]): Value => [{ device: d.id, kind }, n])), ['device', 'kind']);
   counter('polegate_uplink_reconnects_total', 'Connections to a broker after the first.', one(() => facts.reconnects));
-  gauge('polegate_uplink_connected', '1 while connected to a broker.', one(() => (facts.uplinkDownMs() === 0 ? 1 : 0)));
+  gauge('polegate_uplink_connected', '1 while connected to a broker.', one(() => (facts.uplinkConnected ? 1 : 0)));
   gauge('polegate_uplink_in_flight_messages', 'Messages published and not acknowledged yet.', one(() => agentFacts().uplink.inFlight));
   gauge('polegate_outbox_messages', 'Messages in the outbox, not acknowledged yet, by kind (telemetry counts readings).',
     () => Object.entries(agentFacts().outbox.pending).map(([kind, n]): Value => [{ kind }, n]), ['kind']);
