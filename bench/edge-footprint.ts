@@ -10,7 +10,9 @@
 // COMPARE=<another checkout, built>: that checkout's agent runs beside this one, on a pole of its own
 // (its own simulators, same broker), and both are sampled in the same windows: on a shared machine,
 // the way to tell a change of 10 % from the machine's noise (Modbus TCP poles only). WINDOWS=n samples
-// n windows in a row.
+// n windows in a row. STATUS=1: this checkout's pole also runs its local status server
+// (`status:`), scraped every SCRAPE_MS (1000 by default: /api/status and /metrics) as a page and Prometheus would;
+// with COMPARE=. the same build without `status:` runs beside it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { quietScenario } from '../fixtures/scenarios.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { record } from '../test/helpers/mqtt-recorder.js';
 import { waitFor } from '../test/helpers/wait.js';
+import { freePort } from '../fixtures/free-port.js';
 import { startPtyPair } from '../test/peers/pty-pair.js';
 import { cpuSeconds, pssMiB, rssMiB } from './lib/proc.js';
 
@@ -44,6 +47,7 @@ async function sample(pid: number, seconds: number): Promise<{ rssMax: number; r
 // LINK=rtu: the same four devices as units 1-4 on one RS-485 bus at 19200 baud (a socat pty pair,
 // the RTU simulator on the far end), as many poles wire them; otherwise each is a Modbus TCP device.
 const rtu = process.env.LINK === 'rtu';
+const statusPort = process.env.STATUS === '1' ? await freePort() : undefined;
 if (rtu && process.env.COMPARE) {
   // Two RTU simulators in this process starve the second bus (5 of 630 readings came through).
   console.error('COMPARE runs Modbus TCP poles only: unset LINK or COMPARE');
@@ -75,7 +79,7 @@ async function pole(n: number, topicRoot: string): Promise<string> {
   writeFileSync(manifest, `pole: { id: bench-pole-${n} }
 uplink: { url: "${broker.url}", topicRoot: ${topicRoot} }
 buffer: { path: ./outbox-${n}.db }
-${rtu ? `buses:\n  - { id: rs485, port: ${line!.b}, baudRate: 19200 }\n` : ''}devices:
+${n === 1 && statusPort ? `status: { port: ${statusPort} }\n` : ''}${rtu ? `buses:\n  - { id: rs485, port: ${line!.b}, baudRate: 19200 }\n` : ''}devices:
 ${devices.map(([id, profile], i) => `  - { id: ${id}, driver: modbus, ${link(i)}, profile: ${profile}, pollMs: 1000 }`).join('\n')}
 `);
   return manifest;
@@ -92,6 +96,9 @@ try {
   const other = process.env.COMPARE ? startAgent(process.env.COMPARE, await pole(2, 'bench-compare/v1')) : undefined;
   const otherRec = other && (await record(broker.url, 'bench-compare/v1'));
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  const scraper = statusPort === undefined ? undefined : setInterval(() => {
+    for (const path of ['/api/status', '/metrics']) void fetch(`http://127.0.0.1:${statusPort}${path}`).then((res) => res.text(), () => undefined);
+  }, Number(process.env.SCRAPE_MS ?? 1000));
   await waitFor('the agent to publish telemetry', () => rec.of('telemetry').length > 0, 20_000);
   await new Promise((r) => setTimeout(r, 5000)); // warm-up: module loading is not the steady state
   const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
@@ -113,6 +120,7 @@ try {
       console.log(`COMPARE agent:   CPU ${compared.cpuPercent.toFixed(3)} % (this checkout/COMPARE ${(edge.cpuPercent / compared.cpuPercent).toFixed(2)}), RSS max ${compared.rssMax.toFixed(1)} MiB; ${otherReadings} readings`);
     }
   }
+  clearInterval(scraper);
   for (const proc of [agent, other, bare]) proc?.kill('SIGTERM');
   await Promise.all([agent, other].map((proc) => proc && new Promise((r) => proc.once('exit', r))));
   await rec.close();

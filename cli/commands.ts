@@ -7,6 +7,7 @@ import { register as registerSim } from './sim.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerScan } from './scan.js';
 import { register as registerDriver } from './driver-test.js';
+import { register as registerStatus } from './status.js';
 
 export function registerCommands(program: Command): void {
   registerEdge(program);
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerDemo(program);
   registerScan(program);
   registerDriver(program);
+  registerStatus(program);
 }

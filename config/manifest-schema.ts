@@ -43,7 +43,11 @@ export const Manifest = Type.Object({
       maxSnapshotBytes: Type.Optional(Size),
     }, { additionalProperties: false, description: 'Camera snapshots waiting for the cloud: a budget of their own, beside the outbox.' })),
   }, { additionalProperties: false })),
-  status: Type.Optional(Type.Object({ port: Port, host: Type.Optional(Type.String()) }, { additionalProperties: false })),
+  status: Type.Optional(Type.Object({
+    port: Port,
+    host: Type.Optional(Type.String({ description: 'Address to listen on: 127.0.0.1 by default (the pole itself); the address of the local Ethernet port for a field laptop. Never the uplink side.' })),
+    unhealthyAfterMs: Type.Optional(Type.Integer({ minimum: 1, description: '/health answers 503 once the uplink or a bus has been down this long (300000, 5 minutes, by default).' })),
+  }, { additionalProperties: false })),
   buses: Type.Optional(Type.Array(Type.Object({
     id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }),
     port: Type.String({ minLength: 1, description: 'Serial device path, e.g. /dev/ttyS1.' }),

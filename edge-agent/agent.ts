@@ -46,6 +46,17 @@ export interface EdgeAgentOptions {
   publishResult?: (result: string) => boolean;
   /** The `set-log-level` state, shared by the agents one process runs in turn; the agent's own by default. */
   logLevel?: LogLevelControl;
+  /** Where the local status server listens, for the start-up log line. */
+  statusUrl?: string;
+}
+
+/** What the local status page (edge-agent/status/) reads when it is asked; the rest it learns from the agent's events. */
+export interface AgentFacts {
+  outbox: ReturnType<Outbox['stats']>;
+  /** `ts` of the oldest message the broker has not acknowledged yet. */
+  oldestPendingTs: number | undefined;
+  uplink: Uplink['counts'] & { inFlight: number };
+  snapshots: ReturnType<SnapshotStore['stats']>;
 }
 
 const DEFAULT_POLL_MS = 5000;
@@ -101,6 +112,7 @@ export class EdgeAgent extends EventEmitter {
   /** Readings of the round's polls, announced once committed (commitRound). */
   private polled: NormalizedReading[] = [];
   private readonly flushMs: number;
+  private readonly statusUrl: string | undefined;
   /** What the outbox could not take yet; see memory-hold.ts. */
   private readonly hold = new MemoryHold();
   /** device/unit pairs already warned about as outside the unit table. */
@@ -192,7 +204,7 @@ export class EdgeAgent extends EventEmitter {
     this.uplink.on('blob-sent', (sha256) => this.emit('blob-sent', sha256));
     this.scheduler = new Scheduler(
       loaded.devices.map((d) => ({ id: d.config.id, driver: this.slots.get(d.config.id)!, pollMs: d.config.pollMs ?? DEFAULT_POLL_MS })),
-      { clock: this.clock, log: this.log.child({ part: 'scheduler' }), onSamples: (id, samples) => this.onSamples(id, samples), onEvent: (e) => this.onStateEvent(e), onIdle: () => this.onRoundEnd(), ...opts.scheduler },
+      { clock: this.clock, log: this.log.child({ part: 'scheduler' }), onSamples: (id, samples) => this.onSamples(id, samples), onEvent: (e) => this.onStateEvent(e), onIdle: () => this.onRoundEnd(), onPolled: (device, ms, error) => this.emit('polled', device, ms, error), ...opts.scheduler },
     );
     this.commands = new CommandRunner({
       clock: this.clock,
@@ -213,11 +225,13 @@ export class EdgeAgent extends EventEmitter {
     this.flushMs = opts.flushMs ?? 2000;
     this.ownsLogLevel = opts.logLevel === undefined;
     this.logLevel = opts.logLevel ?? new LogLevelControl(this.log);
+    this.statusUrl = opts.statusUrl;
   }
 
   start(): void {
     const { stream, nextSeq, pending } = this.outbox.stats();
-    this.log.info({ pole: this.loaded.manifest.pole.id, stream, nextSeq, pending, devices: this.slots.size }, 'edge agent starting');
+    const status = this.statusUrl === undefined ? {} : { status: this.statusUrl };
+    this.log.info({ pole: this.loaded.manifest.pole.id, config: this.loaded.file, devices: [...this.slots.keys()], ...status, stream, nextSeq, pending }, 'edge agent starting');
     this.faults.start();
     this.uplink.start();
     this.restoreRules();
@@ -254,6 +268,20 @@ export class EdgeAgent extends EventEmitter {
 
   outboxStats(): ReturnType<Outbox['stats']> {
     return this.outbox.stats();
+  }
+
+  facts(): AgentFacts {
+    return {
+      outbox: this.outbox.stats(),
+      oldestPendingTs: this.outbox.oldestPendingTs(),
+      uplink: { ...this.uplink.counts, inFlight: this.uplink.inFlightMessages },
+      snapshots: this.snapshotStore.stats(),
+    };
+  }
+
+  /** A snapshot's JPEG while it is still kept on the pole. */
+  snapshotBytes(sha256: string): Buffer | undefined {
+    return this.snapshotStore.bytes(sha256);
   }
 
   /** Snapshots kept on the pole, waiting for the cloud: how many, how many bytes. */

@@ -44,6 +44,10 @@ function fileHash(file: string): string {
 export interface ManagedEdgeOptions extends Omit<EdgeAgentOptions, 'applyConfig' | 'publishResult' | 'logLevel'> {
   log: pino.Logger;
   env: NodeJS.ProcessEnv;
+  /** Once, with the first manifest to run, before any agent: options it decides (the status server's URL). */
+  prepare?: (loaded: LoadedManifest) => Promise<Partial<EdgeAgentOptions>>;
+  /** Each agent, the first and every one an apply-config starts, before it starts. */
+  onAgent?: (agent: EdgeAgent) => void;
 }
 
 export class ManagedEdge {
@@ -52,6 +56,7 @@ export class ManagedEdge {
   private readonly logLevel: LogLevelControl;
   /** One apply at a time: a second waits for the first. */
   private applying: Promise<unknown> = Promise.resolve();
+  private prepared: Partial<EdgeAgentOptions> = {};
 
   private constructor(private readonly configFile: string, private readonly opts: ManagedEdgeOptions) {
     this.logLevel = new LogLevelControl(opts.log);
@@ -60,8 +65,9 @@ export class ManagedEdge {
   /** Loads the --config manifest (or the manifest applied over it, see above) and starts the agent on it. */
   static async start(configFile: string, opts: ManagedEdgeOptions): Promise<ManagedEdge> {
     const managed = new ManagedEdge(configFile, opts);
-    const loaded = await loadManifestInWorker(configFile, { env: opts.env });
-    managed.run(await managed.appliedOver(loaded));
+    const loaded = await managed.appliedOver(await loadManifestInWorker(configFile, { env: opts.env }));
+    managed.prepared = (await opts.prepare?.(loaded)) ?? {};
+    managed.run(loaded);
     return managed;
   }
 
@@ -100,8 +106,9 @@ export class ManagedEdge {
   }
 
   private create(loaded: LoadedManifest): EdgeAgent {
-    return new EdgeAgent(loaded, {
+    const agent = new EdgeAgent(loaded, {
       ...this.opts,
+      ...this.prepared,
       logLevel: this.logLevel,
       applyConfig: (args) => {
         const run = this.applying.then(() => this.apply(args));
@@ -110,6 +117,8 @@ export class ManagedEdge {
       },
       publishResult: (result) => this.publishResult(result),
     });
+    this.opts.onAgent?.(agent);
+    return agent;
   }
 
   /** A result goes out on the agent that runs when it is ready: after an apply, that is a new one, still connecting. */

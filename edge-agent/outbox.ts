@@ -151,6 +151,7 @@ export class Outbox {
   private fullSync = false;
   private readonly pendingByKind: Database.Statement<[], { kind: number; n: number }>;
   private readonly hasRow: Database.Statement<[number], { seq: number }>;
+  private readonly selectFirst: Database.Statement<[], { kind: number; body: string }>;
   /** One transaction: delete `keys`, insert `rows`, record `nextSeq`. */
   private readonly write: (keys: readonly number[], rows: readonly NewRow[], nextSeq: number) => void;
 
@@ -179,6 +180,7 @@ export class Outbox {
     this.usedPages = () => used.get()!.used;
     this.pendingByKind = db.prepare('SELECT kind, SUM(count) AS n FROM messages GROUP BY kind');
     this.hasRow = db.prepare('SELECT seq FROM messages WHERE seq = ?');
+    this.selectFirst = db.prepare('SELECT kind, body FROM messages ORDER BY seq LIMIT 1');
     const insert = db.prepare<[number, number, number, string]>('INSERT INTO messages (seq, kind, count, body) VALUES (?, ?, ?, ?)');
     const remove = db.prepare<[number]>('DELETE FROM messages WHERE seq = ?');
     const saveSeq = db.prepare<[string]>("UPDATE meta SET value = ? WHERE key = 'nextSeq'");
@@ -436,6 +438,14 @@ export class Outbox {
   /** Number of seqs handed out so far; everything below it is committed. */
   get seqEnd(): number {
     return this.nextSeq;
+  }
+
+  /** The `ts` of the oldest message not acknowledged yet (the lowest seq), for the status page; a query and a parse, so not for the hot path. */
+  oldestPendingTs(): number | undefined {
+    const row = this.selectFirst.get();
+    if (!row) return undefined;
+    const first = (row.kind === KIND_CODE.telemetry ? (JSON.parse(`[${row.body}]`) as Array<{ ts?: unknown }>)[0] : JSON.parse(row.body)) as { ts?: unknown } | undefined;
+    return typeof first?.ts === 'number' ? first.ts : undefined;
   }
 
   stats(): OutboxStats {

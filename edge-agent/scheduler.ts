@@ -32,6 +32,8 @@ export interface SchedulerOptions {
   onEvent: (event: DeviceStateEvent) => void;
   /** No poll is in progress any more: every device polled in this round has been handed over. */
   onIdle?: () => void;
+  /** A poll ended: how long it took (open and read), and its failure if it failed. For the status page's counts. */
+  onPolled?: (device: string, ms: number, error?: Error) => void;
   /** Failed polls in a row before a device is declared offline. */
   offlineAfter?: number;
   /** Largest delay between retries of an offline device, ms. */
@@ -262,6 +264,7 @@ export class Scheduler {
       failure = err instanceof Error ? err : new Error(String(err));
     }
     if (this.stopped) return failure ?? new Error('the agent is stopping');
+    this.opts.onPolled?.(loop.id, clock.now() - loop.started, failure);
     if (samples) {
       const wasDown = this.isDown(loop);
       loop.failures = 0;

@@ -171,6 +171,11 @@ export class SnapshotStore {
     this.inFlight.delete(sha256);
   }
 
+  /** A kept snapshot's JPEG, while it waits for the cloud (the status page shows each camera's latest). */
+  bytes(sha256: string): Buffer | undefined {
+    return this.sql.bytes.get(sha256)?.bytes;
+  }
+
   stats(): { count: number; bytes: number } {
     const { n, bytes } = this.sql.total.get()!;
     return { count: n, bytes: bytes ?? 0 };

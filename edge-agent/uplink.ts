@@ -161,6 +161,8 @@ export class Uplink extends EventEmitter {
   /** Seqs below this were committed before the current connection: replayed backlog. */
   private backlogMark = 0;
   private readonly inFlight = new Map<OutboxBatch, number>();
+  /** Messages and readings handed to the broker and acknowledged by it since the start (the status page's counts). */
+  readonly counts = { publishedMessages: 0, publishedReadings: 0, ackedMessages: 0, ackedReadings: 0 };
   private inFlightBytes = 0;
   /** The snapshot published and not yet acknowledged, if any. */
   private blobInFlight: string | undefined;
@@ -185,6 +187,11 @@ export class Uplink extends EventEmitter {
 
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  /** Messages published and not acknowledged yet. */
+  get inFlightMessages(): number {
+    return this.inFlight.size;
   }
 
   start(): void {
@@ -401,6 +408,8 @@ export class Uplink extends EventEmitter {
       this.inFlight.set(batch, payload.length);
       this.inFlightBytes += payload.length;
       if (batch.kind === 'telemetry') this.lastTelemetryAt = this.opts.clock.now();
+      this.counts.publishedMessages++;
+      if (batch.kind === 'telemetry') this.counts.publishedReadings += batch.count;
       client.publish(this.topic(batch.kind), payload, { qos: 1 }, (err) => this.onPuback(generation, batch, err));
     }
     if (this.inFlight.size === 0 && this.blobInFlight === undefined) this.emit('idle');
@@ -436,6 +445,8 @@ export class Uplink extends EventEmitter {
       return;
     }
     this.outbox.ack(batch);
+    this.counts.ackedMessages++;
+    if (batch.kind === 'telemetry') this.counts.ackedReadings += batch.count;
     const sent: SentInfo = { kind: batch.kind, count: batch.count, seqFirst: batch.seqFirst, seqLast: batch.seqLast };
     this.emit('sent', sent);
     this.pump();
