@@ -27,7 +27,7 @@ export interface ClusterFixture {
   redis: Redis;
   /** Starts node `id` (again, on its folder, config and fixed ports when `restartOf` is given). */
   start(id: string, options?: { mqttPort?: number; restartOf?: CloudProcess }): Promise<CloudProcess>;
-  /** The node holding the pole now, from its presence record; undefined when none. */
+  /** The node holding the pole now, from its presence record; undefined when none (or while its will goes out). */
   holder(pole: string): Promise<string | undefined>;
   /** Every seq the store holds for the pole's stream, readings, alarms and events together, sorted. */
   storedSeqs(pole: string, stream: string): Promise<number[]>;
@@ -88,7 +88,10 @@ export async function startClusterFixture(t: Tap & { testdir(): string }, option
   };
   return {
     dir, secrets, platform, prefix, redisUrl, storeUrl, redis, start,
-    holder: async (pole) => (await redis.get(`${prefix}cluster:pole:${pole}`))?.split(' ')[0],
+    holder: async (pole) => {
+      const record = await redis.get(`${prefix}cluster:pole:${pole}`);
+      return record && !record.startsWith('reaping ') ? record.split(' ')[0] : undefined;
+    },
     storedSeqs: async (pole, stream) => {
       const rows = await db.query<{ seq: string }>(
         `SELECT t.seq FROM (SELECT stream_id, seq FROM readings UNION ALL SELECT stream_id, seq FROM alarms UNION ALL SELECT stream_id, seq FROM events) t
