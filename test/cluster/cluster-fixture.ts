@@ -51,6 +51,8 @@ export async function startClusterFixture(t: Tap & { testdir(): string }, option
   const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
   const prefix = `polegate-test:${process.pid}:${Date.now().toString(36)}:`;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  // A test that stops its own Redis sees this connection drop; its commands still fail loudly.
+  redis.on('error', () => {});
   const nodes: CloudProcess[] = [];
   t.teardown(async () => {
     // The nodes go first (whatever order tap runs teardowns in), so none writes keys after this.
