@@ -14,6 +14,7 @@ import { freePort } from '../helpers/mosquitto.js';
 import { missingService } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import type { CloudProcess } from '../security/cloud-process.js';
+import { expectEveryReadingOnce } from './every-reading-once.js';
 import { clusterServicesMissing, startClusterFixture } from './cluster-fixture.js';
 
 t.setTimeout(85_000);
@@ -85,12 +86,5 @@ ${ids.map((id) => `  server ${id} 127.0.0.1:${nodes.get(id)!.mqttPort} check int
     t.ok(nodes.has(moved), 'through the balancer to a live node');
   }
 
-  await Promise.all([devices.gas.close(), devices.pressure.close()]);
-  await waitFor('the outbox to drain', () => readOutbox(outbox).pending.length === 0, 30_000, 200);
-  await edge.stop('SIGTERM');
-  const { stream, nextSeq } = readOutbox(outbox);
-  const stored = await c.storedSeqs(POLE, stream);
-  const unique = new Set(stored);
-  t.equal(stored.length, unique.size, 'no seq twice in the store');
-  t.same(Array.from({ length: nextSeq }, (_, i) => i).filter((s) => !unique.has(s)), [], `every seq below the outbox's next seq (${nextSeq}) is in the store`);
+  await expectEveryReadingOnce(t, c, { devices, edge, outbox });
 });

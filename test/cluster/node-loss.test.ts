@@ -11,6 +11,7 @@ import { connect, statePayload } from '../cloud-ingest/fixture.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait.js';
 import type { CloudProcess } from '../security/cloud-process.js';
+import { expectEveryReadingOnce } from './every-reading-once.js';
 import { clusterServicesMissing, startClusterFixture } from './cluster-fixture.js';
 
 t.setTimeout(89_000);
@@ -81,14 +82,5 @@ t.test('three SIGKILLs of the pole\'s node: failover, presence within the bound,
   }
 
   t.comment('final drain');
-  await Promise.all([devices.gas.close(), devices.pressure.close()]);
-  await waitFor('the outbox to drain', () => readOutbox(outbox).pending.length === 0, 30_000, 200);
-  await edge.stop('SIGTERM');
-  const { stream, nextSeq } = readOutbox(outbox);
-  const stored = await c.storedSeqs(POLE, stream);
-  const unique = new Set(stored);
-  t.equal(stored.length, unique.size, 'no seq twice in the store');
-  const missing = Array.from({ length: nextSeq }, (_, i) => i).filter((s) => !unique.has(s));
-  t.same(missing, [], `every seq below the outbox's next seq (${nextSeq}) is in the store`);
-  t.ok(stored.every((s) => s < nextSeq), 'nothing the outbox did not give');
+  await expectEveryReadingOnce(t, c, { devices, edge, outbox });
 });
