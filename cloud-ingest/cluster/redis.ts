@@ -36,7 +36,10 @@ export async function openRedis(url: string, options: RedisOptions): Promise<Red
     retryStrategy: (attempt) => Math.min(100 * attempt, 2000),
   });
   let down = false;
+  /** ioredis's connect() only says "Connection is closed."; the error event says why. */
+  let cause: string | undefined;
   redis.on('error', (err: Error) => {
+    cause ??= err.message;
     if (down) return;
     down = true;
     options.log.warn({ redis: where, connection: options.name, err: err.message }, 'Redis unreachable; cluster traffic waits for it');
@@ -53,7 +56,7 @@ export async function openRedis(url: string, options: RedisOptions): Promise<Red
     ]);
   } catch (err) {
     redis.disconnect();
-    throw new PolegateError(`cannot use Redis at ${where} (${options.origin}): ${(err as Error).message} — check that Redis runs there and that the URL's password and database are right`, 'REDIS_UNREACHABLE', 1);
+    throw new PolegateError(`cannot use Redis at ${where} (${options.origin}): ${cause ?? (err as Error).message} — check that Redis runs there and that the URL's password and database are right`, 'REDIS_UNREACHABLE', 1);
   }
   return redis;
 }
