@@ -17,6 +17,18 @@ export interface BrokerOptions {
   guard: ConnectionGuard;
   /** Larger publishes are refused (the client is disconnected, as MQTT 3.1.1 has no negative ack). */
   maxPayloadBytes: number;
+  /** In a cluster: the node's id, the shared emitter and persistence, and pole presence. */
+  cluster?: { id: string; mq: unknown; persistence: unknown; presence: PolePresence };
+}
+
+/** Which connection holds a pole across the cluster (cluster/presence.ts). */
+export interface PolePresence {
+  /** A pole has logged in here; resolves (before its CONNACK) to this connection's token. */
+  connected(pole: string): Promise<string>;
+  /** That connection has ended. */
+  gone(pole: string, token: string): void;
+  /** Whether the connection's will is still news: false when the pole holds a newer connection. */
+  willDue(pole: string, token: string): Promise<boolean>;
 }
 
 /** Where refused publishes go: outside every topic root, and no ACL lets a client subscribe to it. */
@@ -39,9 +51,23 @@ function refusal(returnCode: number, message: string): AuthenticateError {
 export async function createBroker(options: BrokerOptions): Promise<Aedes> {
   const { topicRoot, auth, ingest, log } = options;
   const identities = new WeakMap<Client, Identity>();
+  const presence = options.cluster?.presence;
+  /** Each pole connection's presence token (in a cluster). */
+  const tokens = new WeakMap<Client, string>();
+
+  const holdPresence = async (client: Client, identity: Identity) => {
+    if (!presence || identity.kind !== 'pole') return;
+    const token = await presence.connected(identity.id);
+    tokens.set(client, token);
+    if (client.conn.destroyed) presence.gone(identity.id, token);
+    else client.conn.once('close', () => presence.gone(identity.id, token));
+  };
 
   const authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: (err: AuthenticateError | null, ok: boolean | null) => void) => {
-    auth.client(client.id, username, password, client.conn, addressOf(client)).then((result) => {
+    auth.client(client.id, username, password, client.conn, addressOf(client)).then(async (result) => {
+      if (result.ok) await holdPresence(client, result.identity);
+      return result;
+    }).then((result) => {
       if (result.ok) {
         identities.set(client, result.identity);
         options.guard.authenticated(client.conn);
@@ -70,7 +96,14 @@ export async function createBroker(options: BrokerOptions): Promise<Aedes> {
     const reason = publishRefusal(who, topicRoot, packet.topic);
     if (reason) return refuse(reason);
     if (who.kind !== 'pole') return done(null);
-    ingest.accept(packet.topic, payload, who.id).then((forward) => {
+    const token = client && packet === (client as Client & { will?: unknown }).will ? tokens.get(client) : undefined;
+    // A will from a connection the pole has replaced (on another node, in a cluster) is stale.
+    const due = presence && token ? presence.willDue(who.id, token) : Promise.resolve(true);
+    due.then((news) => {
+      if (news) return ingest.accept(packet.topic, payload, who.id);
+      log.info({ clientId, topic: packet.topic }, 'will dropped: the pole is connected again');
+      return undefined;
+    }).then((forward) => {
       if (forward === undefined) sendNowhere(packet);
       else packet.payload = forward;
       done(null);
@@ -95,7 +128,8 @@ export async function createBroker(options: BrokerOptions): Promise<Aedes> {
     done(null, null);
   };
 
-  const broker = await Aedes.createBroker({ authenticate, authorizePublish, authorizeSubscribe, authorizeForward });
+  const shared = options.cluster && { id: options.cluster.id, mq: options.cluster.mq, persistence: options.cluster.persistence };
+  const broker = await Aedes.createBroker({ ...shared, authenticate, authorizePublish, authorizeSubscribe, authorizeForward });
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   broker.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
   return broker;

@@ -12,6 +12,7 @@ import { parseSize } from '../config/size.js';
 import { DEFAULT_TOPIC_ROOT } from '../contract/topics.js';
 import { Authenticator } from './auth.js';
 import { createBroker } from './broker.js';
+import { openCluster } from './cluster/cluster.js';
 import { ConnectionGuard, type ConnectionLimits } from './connection-guard.js';
 import { buildApi } from './api/app.js';
 import { Ingest } from './ingest.js';
@@ -88,9 +89,12 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     const ingest = new Ingest({ store, topicRoot, log, maxFutureMs: config.ingest?.maxFutureMs });
     cleanup.push(() => ingest.close());
     const guard = new ConnectionGuard(log);
-    const broker = await createBroker({ topicRoot, auth, ingest, log, guard, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES });
+    const cluster = config.cluster && (await openCluster(config.cluster, log, configName));
+    if (cluster) cleanup.push(() => cluster.close());
+    const broker = await createBroker({ topicRoot, auth, ingest, log, guard, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, cluster: cluster?.broker });
     // The broker closes its clients first, so their wills reach ingest before the final flush.
     cleanup.push(() => new Promise<void>((done) => broker.close(() => done())));
+    await cluster?.start(broker);
 
     const ports: Cloud['ports'] = { http: 0 };
     const serve = async (server: net.Server, key: 'mqtt' | 'mqtts' | 'ws' | 'http', host: string, port: number, hint: string) => {

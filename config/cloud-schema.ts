@@ -40,7 +40,13 @@ export const CloudConfig = Type.Object({
   ingest: Type.Optional(Type.Object({
     maxFutureMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Readings dated further ahead of the cloud clock are dead-lettered. Default 300000 (5 minutes).' })),
   }, { additionalProperties: false })),
-  cluster: Type.Optional(Type.Object({ id: Type.String({ minLength: 1 }), redis: Type.String({ pattern: '^rediss?://' }) }, { additionalProperties: false })),
+  cluster: Type.Optional(Type.Object({
+    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'This node\'s name, unique in the cluster (docs/cloud.md, "Running a cluster").' }),
+    redis: Type.String({ pattern: '^rediss?://', description: 'The Redis all nodes share: redis://[:PASSWORD@]HOST[:PORT][/DB].' }),
+    prefix: Type.Optional(Type.String({ minLength: 1, description: 'Starts every Redis key and pub/sub channel of this cluster, so that clusters can share one Redis. Default "polegate:".' })),
+    heartbeatMs: Type.Optional(Type.Integer({ minimum: 100, description: 'How often a node renews its heartbeat in Redis and looks for dead nodes. Default 2000.' })),
+    nodeTimeoutMs: Type.Optional(Type.Integer({ minimum: 300, description: 'A node whose heartbeat is this old is dead: its poles\' wills are published. Default 6000; more than heartbeatMs.' })),
+  }, { additionalProperties: false })),
 }, { additionalProperties: false, $id: 'https://polegate.dev/schema/cloud.json', title: 'polegate cloud config' });
 
 /** The pole registry file written by `polegate cloud add-pole`. */

@@ -47,11 +47,13 @@ export async function sims(t: Tap): Promise<{ gas: ModbusSim; pressure: ModbusSi
 }
 
 /** Writes a manifest for the pole with the two simulated devices; `extra` is appended as is. */
-export function writeManifest(dir: string, p: { mqttPort: number; gasPort: number; pressurePort: number; pollMs?: number; extra?: string }): string {
+export function writeManifest(dir: string, p: { mqttPort: number | number[]; gasPort: number; pressurePort: number; pollMs?: number; extra?: string }): string {
   const file = path.join(dir, 'pole.yaml');
   const pollMs = p.pollMs ?? 200;
+  // Several ports: uplink.urls, in that failover order.
+  const brokers = typeof p.mqttPort === 'number' ? `url: "mqtt://127.0.0.1:${p.mqttPort}"` : `urls: [${p.mqttPort.map((port) => `"mqtt://127.0.0.1:${port}"`).join(', ')}]`;
   writeFileSync(file, `pole: { id: ${POLE}, location: { lat: 31.82, lon: 117.23 } }
-uplink: { url: "mqtt://127.0.0.1:${p.mqttPort}", username: ${POLE}, password: \${POLE_SECRET} }
+uplink: { ${brokers}, username: ${POLE}, password: \${POLE_SECRET} }
 buffer: { path: ./outbox.db }
 devices:
   - { id: gas-1, driver: modbus, host: 127.0.0.1, port: ${p.gasPort}, unitId: 1, profile: gas-detector, pollMs: ${pollMs} }

@@ -38,12 +38,14 @@ export interface CloudProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Restart on this earlier process's folder: same config, registry and store. */
   restartOf?: CloudProcess;
+  /** The folder for its files (default: the test's own), e.g. one per node of a cluster. */
+  dir?: string;
 }
 
 /** Starts `polegate cloud` (bin/polegate, as deployed, over dist/) and waits for it to run. */
 export async function startCloudProcess(t: Tap, options: CloudProcessOptions = {}): Promise<CloudProcess> {
   const earlier = options.restartOf;
-  const dir = earlier?.dir ?? t.testdir();
+  const dir = earlier?.dir ?? options.dir ?? t.testdir();
   const secrets: Record<string, string> = { ...earlier?.secrets };
   const users: Record<string, string> = { ...earlier?.users };
   if (!earlier) {
