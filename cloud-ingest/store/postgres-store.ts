@@ -123,6 +123,8 @@ function postgresTarget(url: URL): string {
   return `${url.hostname || 'localhost'}:${url.port || 5432}`;
 }
 
+function ignoreLostConnection(): void {}
+
 interface SeriesId {
   id: number;
   unit: string;
@@ -209,12 +211,17 @@ export class PostgresStore implements Store {
 
   async writeBatch(batch: IngestBatch): Promise<BatchResult> {
     const db = await this.pool.connect();
+    // A connection lost mid-write (the server restarted, the backend was ended) fails the query
+    // under way, which is reported below; its error event, with no listener, would end the process.
+    db.on('error', ignoreLostConnection);
+    let failed: Error | undefined;
     try {
       await db.query('BEGIN');
       const result = await this.writeIn(db, batch);
       await db.query('COMMIT');
       return result;
     } catch (err) {
+      failed = err as Error;
       await db.query('ROLLBACK').catch(() => {});
       // The rollback took back any pole, stream or series this batch created: forget their ids.
       this.poleIds.clear();
@@ -222,7 +229,9 @@ export class PostgresStore implements Store {
       this.seriesIds.clear();
       throw err;
     } finally {
-      db.release();
+      db.off('error', ignoreLostConnection);
+      // After a failure the connection may be gone or mid-transaction: the pool drops it.
+      db.release(failed);
     }
   }
 
