@@ -49,6 +49,33 @@ t.test('one transaction per turn of the event loop, the next one after the write
   t.same((await store.counts()).readings, 5, 'all five stored');
 });
 
+t.test('publishes of several turns during a write go in one transaction after it', async (t) => {
+  const store = new SqliteStore(join(t.testdir(), 'city.db'));
+  t.teardown(() => store.close());
+  const writes: { seqs: number[]; open: () => void }[] = [];
+  const write = store.writeBatch.bind(store);
+  store.writeBatch = async (batch: IngestBatch) => {
+    await new Promise<void>((open) => writes.push({ seqs: batch.telemetry.flatMap((p) => p.readings.map((r) => r.seq)), open }));
+    return write(batch);
+  };
+  const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log });
+  const accept = (seq: number) => ingest.accept(topic, payload(seq), 'pole-a');
+  const first = accept(0);
+  await turn();
+  const later = [accept(1)];
+  await turn();
+  later.push(accept(2));
+  await turn();
+  t.equal(writes.length, 1, 'the first write is still under way');
+  writes[0]!.open();
+  await first;
+  await waitFor('the second write', () => writes.length === 2, 5000, 1);
+  t.same(writes[1]!.seqs, [1, 2], 'two turns of arrivals, one transaction');
+  writes[1]!.open();
+  await Promise.all(later);
+  t.equal((await store.counts()).readings, 3);
+});
+
 t.test('a lone publish is committed at once, with no timer to wait for', async (t) => {
   const store = new SqliteStore(join(t.testdir(), 'city.db'));
   t.teardown(() => store.close());
