@@ -2,7 +2,7 @@
 // back (as a PostgreSQL round trip would): what arrives in one turn of the event loop is one
 // transaction, what arrives during a write waits for it and goes in the next one, and no publish is
 // acknowledged before its transaction has committed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { Ingest } from '../../cloud-ingest/ingest.js';
 import { SqliteStore } from '../../cloud-ingest/store/sqlite-store.js';
@@ -15,16 +15,21 @@ const payload = (seq: number) => Buffer.from(JSON.stringify(telemetryPayload('po
 /** The rest of this turn of the event loop: its check phase, where setImmediate callbacks run. */
 const turn = () => new Promise((r) => setImmediate(r));
 
-t.test('one transaction per turn of the event loop, the next one after the write under way', async (t) => {
+/** A real SQLite store whose writes each wait for the test to open their gate, then commit for real. */
+function heldStore(t: Test): { store: SqliteStore; writes: { seqs: number[]; open: () => void }[] } {
   const store = new SqliteStore(join(t.testdir(), 'city.db'));
   t.teardown(() => store.close());
-  // Each write waits for the test to open its gate, then commits for real.
   const writes: { seqs: number[]; open: () => void }[] = [];
   const write = store.writeBatch.bind(store);
   store.writeBatch = async (batch: IngestBatch) => {
     await new Promise<void>((open) => writes.push({ seqs: batch.telemetry.flatMap((p) => p.readings.map((r) => r.seq)), open }));
     return write(batch);
   };
+  return { store, writes };
+}
+
+t.test('one transaction per turn of the event loop, the next one after the write under way', async (t) => {
+  const { store, writes } = heldStore(t);
   const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log });
   const acked = new Set<number>();
   const accept = (seq: number) => ingest.accept(topic, payload(seq), 'pole-a').then(() => acked.add(seq));
@@ -50,14 +55,7 @@ t.test('one transaction per turn of the event loop, the next one after the write
 });
 
 t.test('publishes of several turns during a write go in one transaction after it', async (t) => {
-  const store = new SqliteStore(join(t.testdir(), 'city.db'));
-  t.teardown(() => store.close());
-  const writes: { seqs: number[]; open: () => void }[] = [];
-  const write = store.writeBatch.bind(store);
-  store.writeBatch = async (batch: IngestBatch) => {
-    await new Promise<void>((open) => writes.push({ seqs: batch.telemetry.flatMap((p) => p.readings.map((r) => r.seq)), open }));
-    return write(batch);
-  };
+  const { store, writes } = heldStore(t);
   const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log });
   const accept = (seq: number) => ingest.accept(topic, payload(seq), 'pole-a');
   const first = accept(0);
