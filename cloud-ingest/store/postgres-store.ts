@@ -1,12 +1,15 @@
 // The production city store: PostgreSQL through a `pg` pool, shared by every cloud node. The tables
 // live in the database and search_path the URL names, created at start (idempotent, under an
-// advisory lock so that nodes starting together do not race). A batch is one transaction; readings
-// go in as arrays (unnest), and duplicates are dropped by the (stream, seq) primary key with
-// ON CONFLICT DO NOTHING, RETURNING what was kept so that the dropped ones can be counted.
+// advisory lock so that nodes starting together do not race). A batch is one transaction: its
+// (stream, seq)s are claimed against each stream's seq ranges (postgres-seqs.ts), and the new
+// readings go in with one binary COPY (copy-binary.ts) into a table with no unique index, only
+// the (series, ts) B-tree that /api/series reads and a BRIN index on ts; docs/cloud.md has why.
 import pg from 'pg';
 import type { ReadingValue } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { copyRows, type CopyType } from './copy-binary.js';
+import { claimStreamSeqs } from './postgres-seqs.js';
 import { ALARM_COLUMNS, alarmView, historyKey, historyPage, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
 import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
 
@@ -20,10 +23,13 @@ CREATE TABLE IF NOT EXISTS streams (id SERIAL PRIMARY KEY, pole_id INTEGER NOT N
 CREATE TABLE IF NOT EXISTS series (
   id SERIAL PRIMARY KEY, pole_id INTEGER NOT NULL, device TEXT NOT NULL, metric TEXT NOT NULL,
   unit TEXT NOT NULL, vtype SMALLINT NOT NULL, UNIQUE (pole_id, device, metric));
+CREATE TABLE IF NOT EXISTS seq_ranges (
+  stream_id INTEGER NOT NULL, lo BIGINT NOT NULL, hi BIGINT NOT NULL, PRIMARY KEY (stream_id, hi));
 CREATE TABLE IF NOT EXISTS readings (
   stream_id INTEGER NOT NULL, seq BIGINT NOT NULL, series_id INTEGER NOT NULL, ts BIGINT NOT NULL,
-  num DOUBLE PRECISION, str TEXT, bool BOOLEAN, quality SMALLINT NOT NULL, PRIMARY KEY (stream_id, seq));
+  num DOUBLE PRECISION, str TEXT, bool BOOLEAN, quality SMALLINT NOT NULL);
 CREATE INDEX IF NOT EXISTS readings_by_series ON readings (series_id, ts);
+CREATE INDEX IF NOT EXISTS readings_by_time ON readings USING brin (ts);
 CREATE TABLE IF NOT EXISTS latest (
   series_id INTEGER PRIMARY KEY, ts BIGINT NOT NULL, num DOUBLE PRECISION, str TEXT, bool BOOLEAN, quality SMALLINT NOT NULL);
 CREATE TABLE IF NOT EXISTS alarms (
@@ -57,33 +63,37 @@ UPDATE latest l SET bool = (l.num = 1), num = NULL FROM series s WHERE s.id = l.
 const HAS_BOOL_COLUMN = `SELECT count(*) AS n FROM information_schema.columns
   WHERE table_schema = current_schema() AND table_name = 'readings' AND column_name = 'bool'`;
 
-// A seq is unique per stream across readings, alarms and events: each insert also looks in the
-// other two tables (by their primary keys).
-const NOT_A_READING = 'NOT EXISTS (SELECT 1 FROM readings r WHERE r.stream_id = m.stream_id AND r.seq = m.seq)';
-const NOT_AN_ALARM = 'NOT EXISTS (SELECT 1 FROM alarms a WHERE a.stream_id = m.stream_id AND a.seq = m.seq)';
-const NOT_AN_EVENT = 'NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = m.stream_id AND e.seq = m.seq)';
+// Tables made before seq_ranges kept each reading once by a (stream_id, seq) primary key, and a
+// seq unique across readings, alarms and events by looking in the other two tables. They get the
+// ranges of every seq they hold (runs of consecutive seqs: seq minus its rank is constant along a
+// run), and readings lose the key, which the ranges now do the work of. One pass over the table,
+// once, at the first start of this version.
+const MIGRATE_TO_RANGES = `
+INSERT INTO seq_ranges (stream_id, lo, hi)
+  SELECT stream_id, min(seq), max(seq) FROM (
+    SELECT stream_id, seq, seq - row_number() OVER (PARTITION BY stream_id ORDER BY seq) AS run
+    FROM (SELECT stream_id, seq FROM readings UNION SELECT stream_id, seq FROM alarms UNION SELECT stream_id, seq FROM events) AS held) AS numbered
+  GROUP BY stream_id, run;
+ALTER TABLE readings DROP CONSTRAINT IF EXISTS readings_pkey;
+`;
+
+/** The readings columns in COPY order, with their types. */
+const READINGS_COPY = 'COPY readings (stream_id, seq, series_id, ts, num, str, bool, quality) FROM STDIN (FORMAT binary)';
+const READINGS_TYPES: CopyType[] = ['int4', 'int8', 'int4', 'int8', 'float8', 'text', 'bool', 'int2'];
 
 const SQL = {
   pole: 'INSERT INTO poles (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id',
   stream: 'INSERT INTO streams (pole_id, name) VALUES ($1, $2) ON CONFLICT (pole_id, name) DO UPDATE SET name = excluded.name RETURNING id',
   series: `INSERT INTO series (pole_id, device, metric, unit, vtype) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (pole_id, device, metric) DO UPDATE SET unit = excluded.unit, vtype = excluded.vtype RETURNING id`,
-  readings: `INSERT INTO readings (stream_id, seq, series_id, ts, num, str, bool, quality)
-    SELECT * FROM unnest($1::int[], $2::bigint[], $3::int[], $4::bigint[], $5::float8[], $6::text[], $7::boolean[], $8::smallint[]) AS m(stream_id, seq, series_id, ts, num, str, bool, quality)
-    WHERE ${NOT_AN_ALARM} AND ${NOT_AN_EVENT}
-    ON CONFLICT DO NOTHING RETURNING stream_id, seq`,
   latest: `INSERT INTO latest (series_id, ts, num, str, bool, quality)
     SELECT * FROM unnest($1::int[], $2::bigint[], $3::float8[], $4::text[], $5::boolean[], $6::smallint[])
     ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, num = excluded.num, str = excluded.str, bool = excluded.bool, quality = excluded.quality WHERE excluded.ts >= latest.ts`,
   alarm: `INSERT INTO alarms (stream_id, seq, pole_id, alarm_id, rule, device, metric, state, severity, num, str, bool, threshold, ts, snapshot)
-    SELECT * FROM (SELECT $1::int AS stream_id, $2::bigint AS seq, $3::int, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
-      $10::float8, $11::text, $12::boolean, $13::float8, $14::bigint, $15::text) AS m
-    WHERE ${NOT_A_READING} AND ${NOT_AN_EVENT} ON CONFLICT DO NOTHING RETURNING 1`,
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
   alarmState: `INSERT INTO alarm_state (pole_id, alarm_id, state, severity, ts) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT (pole_id, alarm_id) DO UPDATE SET state = excluded.state, severity = excluded.severity, ts = excluded.ts WHERE excluded.ts >= alarm_state.ts`,
-  event: `INSERT INTO events (stream_id, seq, pole_id, type, device, ts, body)
-    SELECT * FROM (SELECT $1::int AS stream_id, $2::bigint AS seq, $3::int, $4::text, $5::text, $6::bigint, $7::text) AS m
-    WHERE ${NOT_A_READING} AND ${NOT_AN_ALARM} ON CONFLICT DO NOTHING RETURNING 1`,
+  event: 'INSERT INTO events (stream_id, seq, pole_id, type, device, ts, body) VALUES ($1, $2, $3, $4, $5, $6, $7)',
   blob: 'INSERT INTO blobs (sha256, pole_id, size, bytes, received_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
   deadLetter: 'INSERT INTO dead_letters (pole, topic, reason, payload, size, received_at) VALUES ($1, $2, $3, $4, $5, $6)',
   state: 'UPDATE poles SET state = $1, state_ts = $2, boot_id = $3 WHERE id = $4',
@@ -112,6 +122,8 @@ function columnValue(row: { num: number | null; str: string | null; bool: boolea
 function postgresTarget(url: URL): string {
   return `${url.hostname || 'localhost'}:${url.port || 5432}`;
 }
+
+function ignoreLostConnection(): void {}
 
 interface SeriesId {
   id: number;
@@ -144,9 +156,10 @@ export class PostgresStore implements Store {
       try {
         await client.query('BEGIN');
         await client.query("SELECT pg_advisory_xact_lock(hashtext('polegate-schema'))");
-        const existed = (await client.query("SELECT to_regclass('readings') IS NOT NULL AS existed")).rows[0].existed as boolean;
+        const { existed, ranged } = (await client.query("SELECT to_regclass('readings') IS NOT NULL AS existed, to_regclass('seq_ranges') IS NOT NULL AS ranged")).rows[0] as { existed: boolean; ranged: boolean };
         await client.query(SCHEMA);
         if (existed && (await client.query(HAS_BOOL_COLUMN)).rows[0].n === 0) await client.query(ADD_BOOL_COLUMN);
+        if (existed && !ranged) await client.query(MIGRATE_TO_RANGES);
         await client.query('COMMIT');
       } finally {
         client.release();
@@ -198,12 +211,17 @@ export class PostgresStore implements Store {
 
   async writeBatch(batch: IngestBatch): Promise<BatchResult> {
     const db = await this.pool.connect();
+    // A connection lost mid-write (the server restarted, the backend was ended) fails the query
+    // under way, which is reported below; its error event, with no listener, would end the process.
+    db.on('error', ignoreLostConnection);
+    let failed: Error | undefined;
     try {
       await db.query('BEGIN');
       const result = await this.writeIn(db, batch);
       await db.query('COMMIT');
       return result;
     } catch (err) {
+      failed = err as Error;
       await db.query('ROLLBACK').catch(() => {});
       // The rollback took back any pole, stream or series this batch created: forget their ids.
       this.poleIds.clear();
@@ -211,7 +229,9 @@ export class PostgresStore implements Store {
       this.seriesIds.clear();
       throw err;
     } finally {
-      db.release();
+      db.off('error', ignoreLostConnection);
+      // After a failure the connection may be gone or mid-transaction: the pool drops it.
+      db.release(failed);
     }
   }
 
@@ -230,61 +250,82 @@ export class PostgresStore implements Store {
     }
     for (const state of batch.states) await db.query(SQL.state, [state.state, state.ts, state.bootId, await pole(state.pole)]);
 
-    // Readings as column arrays; a (stream, seq) seen earlier in this batch is a duplicate at once.
-    const cols = { stream: [] as number[], seq: [] as number[], series: [] as number[], ts: [] as number[], num: [] as (number | null)[], str: [] as (string | null)[], bool: [] as (boolean | null)[], quality: [] as number[] };
-    const firstIn = new Map<string, number>(); // `${stream} ${seq}` → telemetry index
+    // Every seq of the batch, per stream (readings, alarms and events share them), claimed at once;
+    // the flags are then taken in the same order: telemetry, alarms, events.
+    const wanted = new Map<number, number[]>();
+    const want = (stream: number, seq: number) => {
+      let seqs = wanted.get(stream);
+      if (!seqs) wanted.set(stream, (seqs = []));
+      seqs.push(seq);
+    };
+    const idsOf = async (m: { pole: string; stream: string }) => {
+      const poleId = await pole(m.pole);
+      return { pole: poleId, stream: await this.streamId(db, poleId, m.stream) };
+    };
+    const telemetryIds: { pole: number; stream: number }[] = [];
+    for (const payload of batch.telemetry) {
+      telemetryIds.push(await idsOf(payload));
+      for (const r of payload.readings) want(telemetryIds[telemetryIds.length - 1]!.stream, r.seq);
+    }
+    const messageIds = async (messages: { pole: string; stream: string; seq: number }[]) => {
+      const ids: { pole: number; stream: number }[] = [];
+      for (const m of messages) {
+        ids.push(await idsOf(m));
+        want(ids[ids.length - 1]!.stream, m.seq);
+      }
+      return ids;
+    };
+    const alarmIds = await messageIds(batch.alarms);
+    const eventIds = await messageIds(batch.events);
+    const fresh = wanted.size > 0 ? await claimStreamSeqs(db, wanted) : new Map<number, boolean[]>();
+    const taken = new Map<number, number>();
+    const isFresh = (stream: number) => {
+      const i = taken.get(stream) ?? 0;
+      taken.set(stream, i + 1);
+      return fresh.get(stream)![i]!;
+    };
+
     const telemetryDuplicates = batch.telemetry.map(() => 0);
+    const rows: (number | string | boolean | null)[][] = [];
+    const latest = new Map<number, (number | string | boolean | null)[]>(); // series id → its newest row
     for (const [index, payload] of batch.telemetry.entries()) {
-      const poleId = await pole(payload.pole);
-      const stream = await this.streamId(db, poleId, payload.stream);
+      const { pole: poleId, stream } = telemetryIds[index]!;
       for (const r of payload.readings) {
-        const key = `${stream} ${r.seq}`;
-        if (firstIn.has(key)) {
+        if (!isFresh(stream)) {
           telemetryDuplicates[index]!++;
           continue;
         }
-        firstIn.set(key, index);
-        const [num, str, bool] = columns(r.value);
-        cols.stream.push(stream);
-        cols.seq.push(r.seq);
-        const series = this.seriesId(db, poleId, r.device, r.metric, r.unit, vtypeOf(r.value));
-        cols.series.push(typeof series === 'number' ? series : await series);
-        cols.ts.push(r.ts);
-        cols.num.push(num);
-        cols.str.push(str);
-        cols.bool.push(bool);
-        cols.quality.push(QUALITY_CODE[r.quality]);
+        const known = this.seriesId(db, poleId, r.device, r.metric, r.unit, vtypeOf(r.value));
+        const series = typeof known === 'number' ? known : await known;
+        const row = [stream, r.seq, series, r.ts, ...columns(r.value), QUALITY_CODE[r.quality]];
+        rows.push(row);
+        const last = latest.get(series);
+        if (!last || r.ts >= (last[3] as number)) latest.set(series, row);
       }
     }
-    if (cols.seq.length > 0) {
-      const kept = new Set((await db.query(SQL.readings, [cols.stream, cols.seq, cols.series, cols.ts, cols.num, cols.str, cols.bool, cols.quality])).rows.map((r: { stream_id: number; seq: number }) => `${r.stream_id} ${r.seq}`));
-      const latest = new Map<number, number>(); // series id → row index of its newest kept reading
-      for (const [key, index] of firstIn) {
-        if (!kept.has(key)) telemetryDuplicates[index]!++;
-      }
-      cols.seq.forEach((seq, row) => {
-        if (!kept.has(`${cols.stream[row]} ${seq}`)) return;
-        const last = latest.get(cols.series[row]!);
-        if (last === undefined || cols.ts[row]! >= cols.ts[last]!) latest.set(cols.series[row]!, row);
-      });
-      const rows = [...latest.values()];
-      await db.query(SQL.latest, [rows.map((r) => cols.series[r]), rows.map((r) => cols.ts[r]), rows.map((r) => cols.num[r]), rows.map((r) => cols.str[r]), rows.map((r) => cols.bool[r]), rows.map((r) => cols.quality[r])]);
+    if (rows.length > 0) {
+      await copyRows(db, READINGS_COPY, READINGS_TYPES, rows);
+      const newest = [...latest.values()];
+      await db.query(SQL.latest, [2, 3, 4, 5, 6, 7].map((c) => newest.map((row) => row[c])));
     }
 
     const alarmDuplicates: boolean[] = [];
-    for (const m of batch.alarms) {
-      const poleId = await pole(m.pole);
-      const a = m.alarm;
-      const [num, str, bool] = columns(a.value);
-      const stored = (await db.query(SQL.alarm, [await this.streamId(db, poleId, m.stream), m.seq, poleId, a.id, a.rule, a.device, a.metric, a.state, a.severity, num, str, bool, a.threshold ?? null, a.ts, a.snapshot ?? null])).rowCount === 1;
-      if (stored) await db.query(SQL.alarmState, [poleId, a.id, a.state, a.severity, a.ts]);
+    for (const [index, m] of batch.alarms.entries()) {
+      const { pole: poleId, stream } = alarmIds[index]!;
+      const stored = isFresh(stream);
       alarmDuplicates.push(!stored);
+      if (!stored) continue;
+      const a = m.alarm;
+      await db.query(SQL.alarm, [stream, m.seq, poleId, a.id, a.rule, a.device, a.metric, a.state, a.severity, ...columns(a.value), a.threshold ?? null, a.ts, a.snapshot ?? null]);
+      await db.query(SQL.alarmState, [poleId, a.id, a.state, a.severity, a.ts]);
     }
     const eventDuplicates: boolean[] = [];
-    for (const m of batch.events) {
-      const poleId = await pole(m.pole);
+    for (const [index, m] of batch.events.entries()) {
+      const { pole: poleId, stream } = eventIds[index]!;
+      const stored = isFresh(stream);
+      eventDuplicates.push(!stored);
       const e = m.event;
-      eventDuplicates.push((await db.query(SQL.event, [await this.streamId(db, poleId, m.stream), m.seq, poleId, e.type, e.device ?? null, e.ts, JSON.stringify(e)])).rowCount === 0);
+      if (stored) await db.query(SQL.event, [stream, m.seq, poleId, e.type, e.device ?? null, e.ts, JSON.stringify(e)]);
     }
     for (const b of batch.blobs) await db.query(SQL.blob, [b.sha256, await pole(b.pole), b.bytes.length, b.bytes, batch.receivedAt]);
     for (const d of batch.deadLetters) await db.query(SQL.deadLetter, [d.pole, d.topic, d.reason, d.payload, d.size, batch.receivedAt]);

@@ -2,7 +2,7 @@
 // back (as a PostgreSQL round trip would): what arrives in one turn of the event loop is one
 // transaction, what arrives during a write waits for it and goes in the next one, and no publish is
 // acknowledged before its transaction has committed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { Ingest } from '../../cloud-ingest/ingest.js';
 import { SqliteStore } from '../../cloud-ingest/store/sqlite-store.js';
@@ -15,16 +15,21 @@ const payload = (seq: number) => Buffer.from(JSON.stringify(telemetryPayload('po
 /** The rest of this turn of the event loop: its check phase, where setImmediate callbacks run. */
 const turn = () => new Promise((r) => setImmediate(r));
 
-t.test('one transaction per turn of the event loop, the next one after the write under way', async (t) => {
+/** A real SQLite store whose writes each wait for the test to open their gate, then commit for real. */
+function heldStore(t: Test): { store: SqliteStore; writes: { seqs: number[]; open: () => void }[] } {
   const store = new SqliteStore(join(t.testdir(), 'city.db'));
   t.teardown(() => store.close());
-  // Each write waits for the test to open its gate, then commits for real.
   const writes: { seqs: number[]; open: () => void }[] = [];
   const write = store.writeBatch.bind(store);
   store.writeBatch = async (batch: IngestBatch) => {
     await new Promise<void>((open) => writes.push({ seqs: batch.telemetry.flatMap((p) => p.readings.map((r) => r.seq)), open }));
     return write(batch);
   };
+  return { store, writes };
+}
+
+t.test('one transaction per turn of the event loop, the next one after the write under way', async (t) => {
+  const { store, writes } = heldStore(t);
   const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log });
   const acked = new Set<number>();
   const accept = (seq: number) => ingest.accept(topic, payload(seq), 'pole-a').then(() => acked.add(seq));
@@ -47,6 +52,26 @@ t.test('one transaction per turn of the event loop, the next one after the write
   writes[1]!.open();
   await Promise.all(second);
   t.same((await store.counts()).readings, 5, 'all five stored');
+});
+
+t.test('publishes of several turns during a write go in one transaction after it', async (t) => {
+  const { store, writes } = heldStore(t);
+  const ingest = new Ingest({ store, topicRoot: ROOT, log: memoryLog().log });
+  const accept = (seq: number) => ingest.accept(topic, payload(seq), 'pole-a');
+  const first = accept(0);
+  await turn();
+  const later = [accept(1)];
+  await turn();
+  later.push(accept(2));
+  await turn();
+  t.equal(writes.length, 1, 'the first write is still under way');
+  writes[0]!.open();
+  await first;
+  await waitFor('the second write', () => writes.length === 2, 5000, 1);
+  t.same(writes[1]!.seqs, [1, 2], 'two turns of arrivals, one transaction');
+  writes[1]!.open();
+  await Promise.all(later);
+  t.equal((await store.counts()).readings, 3);
 });
 
 t.test('a lone publish is committed at once, with no timer to wait for', async (t) => {
