@@ -85,8 +85,8 @@ const CONNECT = 0x10;
 
 const overUnauthenticated = `over ${MAX_UNAUTHENTICATED_BYTES} bytes sent before authentication`;
 
-function overLimit(declared: number, limits: ConnectionLimits): string {
-  return `packet of ${declared} bytes declared, over mqtt.maxPacketBytes ${limits.maxPacketBytes}`;
+function overLimit(declared: number, listener: string, limits: ConnectionLimits): string {
+  return `packet of ${declared} bytes declared, over ${listener}.maxPacketBytes ${limits.maxPacketBytes}`;
 }
 
 interface Guarded {
@@ -126,11 +126,11 @@ export class ConnectionGuard {
           conn.removeListener('readable', untilConnect);
           if (header === 'malformed') return refuse('malformed packet length');
           if (header.type !== CONNECT) return refuse(`first packet of type byte 0x${header.type.toString(16)}, not CONNECT`);
-          if (header.length > limits.maxPacketBytes) return refuse(overLimit(header.length, limits));
+          if (header.length > limits.maxPacketBytes) return refuse(overLimit(header.length, listener, limits));
           if (header.length > MAX_UNAUTHENTICATED_BYTES) return refuse(overUnauthenticated);
           conn.removeListener('error', reset);
           conn.unshift(Buffer.concat(head));
-          this.watch(conn, guarded, limits, refuse);
+          this.watch(conn, guarded, listener, limits, refuse);
           handle(conn, req);
           return;
         }
@@ -144,7 +144,7 @@ export class ConnectionGuard {
    * where aedes takes its bytes (in paused and in flowing mode), so checking there keeps aedes'
    * backpressure as it is.
    */
-  private watch(conn: Duplex, guarded: Guarded, limits: ConnectionLimits, refuse: (reason: string) => void): void {
+  private watch(conn: Duplex, guarded: Guarded, listener: string, limits: ConnectionLimits, refuse: (reason: string) => void): void {
     const scanner = new PacketLengthScanner(limits.maxPacketBytes);
     let unauthenticatedBytes = 0;
     const read = conn.read.bind(conn);
@@ -153,7 +153,7 @@ export class ConnectionGuard {
       if (chunk === null || conn.destroyed) return chunk;
       const declared = scanner.scan(chunk);
       if (declared !== undefined) {
-        refuse(declared < 0 ? 'malformed packet length' : overLimit(declared, limits));
+        refuse(declared < 0 ? 'malformed packet length' : overLimit(declared, listener, limits));
         return null;
       }
       if (!guarded.authenticated && (unauthenticatedBytes += chunk.length) > MAX_UNAUTHENTICATED_BYTES) {

@@ -38,6 +38,8 @@ export interface CloudProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Restart on this earlier process's folder: same config, registry and store. */
   restartOf?: CloudProcess;
+  /** How long it may take to start (default 30 s; a bench's node under a connect storm needs more). */
+  startTimeoutMs?: number;
 }
 
 /** Starts `polegate cloud` (bin/polegate, as deployed, over dist/) and waits for it to run. */
@@ -89,7 +91,7 @@ export async function startCloudProcess(t: Tap, options: CloudProcessOptions = {
   const running = await waitFor(`polegate cloud to start (stderr: ${stderr})`, () => {
     if (child.exitCode !== null) throw new Error(`polegate cloud exited ${child.exitCode}: ${stderr}`);
     return lines.map(parse).find((l) => l?.msg === 'cloud ingest running; Ctrl-C to stop');
-  }, 30_000);
+  }, options.startTimeoutMs ?? 30_000);
   const ports = running.ports as { mqtt: number; ws?: number; http: number };
   return {
     child, dir, secrets, users, mqttPort: ports.mqtt, wsPort: ports.ws, httpPort: ports.http,
