@@ -11,7 +11,7 @@ import { hashSecret, newSecret } from '../../cloud-ingest/secrets.js';
 import { connect, type Tap } from '../cloud-ingest/fixture.js';
 import { startCloudProcess, type CloudProcess } from './cloud-process.js';
 
-const POLES = 300;
+const POLES = 200;
 
 /** Every pole logs in at once from 127.0.0.1; resolves with the clients, rejects on the first refusal. */
 function storm(t: Tap, cloud: CloudProcess, secrets: Record<string, string>): Promise<MqttClient[]> {
