@@ -1,5 +1,6 @@
 // The cloud under attack, against a real `polegate cloud` (bin/polegate, built dist/):
-// 1. pole logins per second (each a pole not yet logged in: a real scrypt), alone — the baseline —
+// 1. pole logins per second (each a pole not yet logged in; registered by add-pole, so its secret is
+//    checked with one HMAC, not scrypt — the wrong passwords are scrypt), alone — the baseline —
 //    and while 1,000 concurrent wrong HTTP passwords arrive again and again from another address;
 //    a pole login's p50/p99 during the attack (goal p99 < 1 s);
 // 2. the cloud's RSS while 100 sockets keep sending CONNECT headers declaring 256 MiB (each closed

@@ -1,9 +1,11 @@
 // Who a client is: poles by id + secret (or a client certificate whose CN is in the registry),
-// platform users by username + password. Only scrypt hashes are stored; a successful check is
-// remembered for an hour, so that a reconnect storm of a whole district does not burn the CPU and
-// a pole logs in at once while wrong passwords are being throttled (login-throttle.ts). An unknown
-// name is checked against a decoy hash: it costs what a known one costs, so names cannot be
-// told apart by timing.
+// platform users by username + password. Only hashes are stored (secrets.ts). A pole secret that
+// add-pole generated is checked with one HMAC, so a district reconnecting after a restart costs
+// microseconds a pole. A scrypt check (user passwords, poles of older registries) runs under the
+// login throttle (login-throttle.ts) and its success is remembered for an hour, in a cache as large
+// as the registry and the users (least recently used first out), so that a city's reconnecting
+// poles do not push each other out. Every failure costs one scrypt, and an unknown name is checked
+// against a decoy hash: names cannot be told apart by timing.
 import { createHash } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -11,8 +13,8 @@ import type { CloudConfig } from '../config/cloud-schema.js';
 import { POLE_ID_PATTERN } from '../contract/constants.js';
 import type { Identity } from './acl.js';
 import type { PoleRegistryView } from './registry.js';
-import { LoginThrottle, type LoginAttempt } from './login-throttle.js';
-import { hashSecret, newSecret, verifySecret } from './secrets.js';
+import { LoginThrottle, type LoginAttempt, type ThrottleLimits } from './login-throttle.js';
+import { hashSecret, isGeneratedSecretHash, newSecret, verifyGeneratedSecret, verifySecret } from './secrets.js';
 
 export type PlatformUser = NonNullable<CloudConfig['users']>[number];
 
@@ -22,11 +24,14 @@ export interface AuthOptions {
   log: Logger;
   /** How long a verified (hash, secret) pair is trusted without scrypt, ms. */
   cacheMs?: number;
+  /** The login throttle's limits (the cloud config's `logins` key); defaults otherwise. */
+  throttle?: Partial<ThrottleLimits>;
 }
 
 export type AuthResult = { ok: true; identity: Identity } | { ok: false; reason: string; badCredentials: boolean };
 
-const MAX_CACHE_ENTRIES = 10_000;
+/** Room in the cache of scrypt successes beyond one entry per pole and user (secrets changed, churn). */
+const CACHE_SLACK = 1000;
 const POLE_ID = new RegExp(POLE_ID_PATTERN);
 
 export class Authenticator {
@@ -39,7 +44,7 @@ export class Authenticator {
   constructor(private readonly options: AuthOptions) {
     this.users = new Map(options.users.map((u) => [u.username, u]));
     this.cacheMs = options.cacheMs ?? 60 * 60_000;
-    this.throttle = new LoginThrottle(options.log);
+    this.throttle = new LoginThrottle(options.log, options.throttle);
   }
 
   get hasUsers(): boolean {
@@ -47,19 +52,34 @@ export class Authenticator {
   }
 
   /**
-   * Checks the cache of recent successes (keyed by a digest of hash and secret), else scrypt under
-   * the login throttle; with no hash (unknown name, certificate-only pole), scrypt of the decoy.
+   * A generated secret's HMAC, else the cache of recent scrypt successes (keyed by a digest of hash
+   * and secret), else scrypt under the login throttle; with no hash (unknown name, certificate-only
+   * pole) or a wrong generated secret, scrypt of the decoy.
    */
   private async verify(secret: string, hash: string | undefined, attempt: LoginAttempt): Promise<boolean> {
+    if (hash !== undefined && isGeneratedSecretHash(hash)) {
+      if (verifyGeneratedSecret(secret, hash)) {
+        this.throttle.succeeded(attempt);
+        return true;
+      }
+      hash = undefined;
+    }
     const key = createHash('sha256').update(hash ?? '').update('\0').update(secret).digest('base64');
     const until = this.verified.get(key);
-    if (hash !== undefined && until !== undefined && until > Date.now()) return true;
+    if (hash !== undefined && until !== undefined && until > Date.now()) {
+      this.verified.delete(key); // re-inserted last: the map's order is least recently used first
+      this.verified.set(key, until);
+      this.throttle.succeeded(attempt);
+      return true;
+    }
     this.decoy ??= hashSecret(newSecret());
     const decoy = await this.decoy;
     const ok = await this.throttle.run(attempt, async () => (await verifySecret(secret, hash ?? decoy)) && hash !== undefined);
     if (!ok) return false;
-    if (this.verified.size >= MAX_CACHE_ENTRIES) this.verified.clear();
+    this.verified.delete(key);
     this.verified.set(key, Date.now() + this.cacheMs);
+    const room = this.options.registry.size + this.users.size + CACHE_SLACK;
+    while (this.verified.size > room) this.verified.delete(this.verified.keys().next().value!);
     return true;
   }
 

@@ -85,7 +85,7 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     }
     const registry = new PoleRegistryView(resolve(dir, config.poles), (err) => log.error({ file: config.poles, err: err.message }, 'pole registry unreadable; keeping the last good one'));
     await registry.refresh();
-    const auth = new Authenticator({ registry, users: config.users ?? [], log });
+    const auth = new Authenticator({ registry, users: config.users ?? [], log, throttle: config.logins });
     const ingest = new Ingest({ store, topicRoot, log, maxFutureMs: config.ingest?.maxFutureMs });
     cleanup.push(() => ingest.close());
     const guard = new ConnectionGuard(log);

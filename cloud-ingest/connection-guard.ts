@@ -2,7 +2,10 @@
 // whole packet before it looks at it, so a CONNECT declaring 256 MiB would be held in memory; the
 // guard reads each packet's fixed header as the bytes go by and closes the socket as soon as a
 // declared length is over the limit. Until a client has authenticated it may send only a few KiB
-// in all, and only for so long.
+// in all, and only for so long. The broker sees a connection only once its first fixed header has
+// been read and is a CONNECT a login could be: a socket that opens with anything else costs the
+// cloud its socket and a few bytes, not an aedes client with its parser and buffers (hostile
+// sockets come by the thousand a second).
 import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -66,6 +69,26 @@ export class PacketLengthScanner {
   }
 }
 
+/** The first packet's type byte and declared length, once its fixed header is in `bytes`. */
+export function firstFixedHeader(bytes: Uint8Array): { type: number; length: number } | 'incomplete' | 'malformed' {
+  let length = 0;
+  for (let i = 1; i <= 4; i++) {
+    if (i >= bytes.length) return 'incomplete';
+    length += (bytes[i]! & 0x7f) * 128 ** (i - 1);
+    if ((bytes[i]! & 0x80) === 0) return { type: bytes[0]!, length };
+  }
+  return 'malformed';
+}
+
+/** MQTT 3.1.1's CONNECT type byte (type 1, flags 0). */
+const CONNECT = 0x10;
+
+const overUnauthenticated = `over ${MAX_UNAUTHENTICATED_BYTES} bytes sent before authentication`;
+
+function overLimit(declared: number, listener: string, limits: ConnectionLimits): string {
+  return `packet of ${declared} bytes declared, over ${listener}.maxPacketBytes ${limits.maxPacketBytes}`;
+}
+
 interface Guarded {
   authenticated: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -77,10 +100,7 @@ export class ConnectionGuard {
 
   constructor(private readonly log: Logger) {}
 
-  /**
-   * Wraps a broker's connection handler. The stream's `read` is where aedes takes its bytes (in
-   * paused and in flowing mode), so checking there keeps aedes' backpressure as it is.
-   */
+  /** Wraps a broker's connection handler. */
   handler(handle: (conn: Duplex, req?: IncomingMessage) => unknown, listener: string, limits: ConnectionLimits): (conn: Duplex, req?: IncomingMessage) => void {
     return (conn, req) => {
       const address = (conn as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress;
@@ -93,24 +113,54 @@ export class ConnectionGuard {
       guarded.timer = setTimeout(() => refuse(`not authenticated within ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
       guarded.timer.unref();
       conn.once('close', () => clearTimeout(guarded.timer));
-      const scanner = new PacketLengthScanner(limits.maxPacketBytes);
-      let unauthenticatedBytes = 0;
-      const read = conn.read.bind(conn);
-      conn.read = (size?: number) => {
-        const chunk: Buffer | null = read(size);
-        if (chunk === null || conn.destroyed) return chunk;
-        const declared = scanner.scan(chunk);
-        if (declared !== undefined) {
-          refuse(declared < 0 ? 'malformed packet length' : `packet of ${declared} bytes declared, over mqtt.maxPacketBytes ${limits.maxPacketBytes}`);
-          return null;
+      // Until the first fixed header is in, the bytes are read here and put back for the broker;
+      // a reset meanwhile must not be an unhandled 'error' (the broker listens once it has it).
+      const reset = () => conn.destroy();
+      conn.on('error', reset);
+      const head: Buffer[] = [];
+      const untilConnect = () => {
+        for (let chunk: Buffer | null; !conn.destroyed && (chunk = conn.read()) !== null;) {
+          head.push(chunk);
+          const header = firstFixedHeader(Buffer.concat(head));
+          if (header === 'incomplete') continue;
+          conn.removeListener('readable', untilConnect);
+          if (header === 'malformed') return refuse('malformed packet length');
+          if (header.type !== CONNECT) return refuse(`first packet of type byte 0x${header.type.toString(16)}, not CONNECT`);
+          if (header.length > limits.maxPacketBytes) return refuse(overLimit(header.length, listener, limits));
+          if (header.length > MAX_UNAUTHENTICATED_BYTES) return refuse(overUnauthenticated);
+          conn.removeListener('error', reset);
+          conn.unshift(Buffer.concat(head));
+          this.watch(conn, guarded, listener, limits, refuse);
+          handle(conn, req);
+          return;
         }
-        if (!guarded.authenticated && (unauthenticatedBytes += chunk.length) > MAX_UNAUTHENTICATED_BYTES) {
-          refuse(`over ${MAX_UNAUTHENTICATED_BYTES} bytes sent before authentication`);
-          return null;
-        }
-        return chunk;
       };
-      handle(conn, req);
+      conn.on('readable', untilConnect);
+    };
+  }
+
+  /**
+   * Checks every packet's declared length, and the bytes sent before login. The stream's `read` is
+   * where aedes takes its bytes (in paused and in flowing mode), so checking there keeps aedes'
+   * backpressure as it is.
+   */
+  private watch(conn: Duplex, guarded: Guarded, listener: string, limits: ConnectionLimits, refuse: (reason: string) => void): void {
+    const scanner = new PacketLengthScanner(limits.maxPacketBytes);
+    let unauthenticatedBytes = 0;
+    const read = conn.read.bind(conn);
+    conn.read = (size?: number) => {
+      const chunk: Buffer | null = read(size);
+      if (chunk === null || conn.destroyed) return chunk;
+      const declared = scanner.scan(chunk);
+      if (declared !== undefined) {
+        refuse(declared < 0 ? 'malformed packet length' : overLimit(declared, listener, limits));
+        return null;
+      }
+      if (!guarded.authenticated && (unauthenticatedBytes += chunk.length) > MAX_UNAUTHENTICATED_BYTES) {
+        refuse(overUnauthenticated);
+        return null;
+      }
+      return chunk;
     };
   }
 

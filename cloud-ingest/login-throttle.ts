@@ -1,27 +1,33 @@
 // Failed logins cost the attacker, not the city. Every password check is a scrypt on libuv's small
 // thread pool, so a burst of wrong passwords used to starve every other login. Here:
 // - after a failure, the next attempt from the same source address or for the same username waits
-//   first, 100 ms doubling per failure up to 5 s (forgotten 15 minutes after the last failure);
-// - one source address may have THROTTLE.maxPerAddress attempts under way; more fail at once;
-// - at most THROTTLE.maxConcurrent checks run at once, and waiting attempts with no failures on
+//   first, baseDelayMs (100 ms) doubling per failure up to maxDelayMs (5 s), forgotten 15 minutes
+//   after the last failure;
+// - one source address may have maxPerAddress (8) attempts under way; more fail at once;
+// - at most maxConcurrent (2) checks run at once, and waiting attempts with no failures on
 //   record for their address or username (a pole reconnecting) go before the others (the attack);
+// - the four limits are the cloud config's `logins` key (docs/cloud.md, "Under hostile input");
 // - throttling is logged by address and username, at the 1st, 2nd, 4th, 8th … failure, never with
 //   a secret.
 import type { Logger } from 'pino';
 
-export const THROTTLE = {
-  baseDelayMs: 100,
-  maxDelayMs: 5000,
-  forgetMs: 15 * 60_000,
-  /** Leaves libuv's other threads (4 by default) to the file system and DNS. */
-  maxConcurrent: 2,
-  /** Attempts waiting for a check beyond this are refused at once. */
-  maxQueued: 10_000,
+/** What an operator may tune (the cloud config's `logins` key). */
+export interface ThrottleLimits {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Checks at once; 2 leaves libuv's other threads (4 by default) to the file system and DNS. */
+  maxConcurrent: number;
   /** Attempts of one source address under way at once; more are refused at once (as failures). */
-  maxPerAddress: 8,
-  /** Addresses and usernames remembered; beyond, the oldest are forgotten. */
-  maxTracked: 100_000,
-};
+  maxPerAddress: number;
+}
+
+export const DEFAULT_THROTTLE: ThrottleLimits = { baseDelayMs: 100, maxDelayMs: 5000, maxConcurrent: 2, maxPerAddress: 8 };
+
+const FORGET_MS = 15 * 60_000;
+/** Attempts waiting for a check beyond this are refused at once. */
+const MAX_QUEUED = 10_000;
+/** Addresses and usernames remembered; beyond, the oldest are forgotten. */
+const MAX_TRACKED = 100_000;
 
 interface Failures {
   count: number;
@@ -40,7 +46,11 @@ export class LoginThrottle {
   private readonly underWay = new Map<string, number>();
   private readonly waiting: { attempt: LoginAttempt; start: () => void }[] = [];
 
-  constructor(private readonly log: Logger) {}
+  private readonly limits: ThrottleLimits;
+
+  constructor(private readonly log: Logger, limits: Partial<ThrottleLimits> = {}) {
+    this.limits = { ...DEFAULT_THROTTLE, ...limits };
+  }
 
   /** Failures on record for this attempt's address or username, whichever is more. */
   failures(attempt: LoginAttempt): number {
@@ -50,7 +60,7 @@ export class LoginThrottle {
   /** Runs `check` (a password verification) when this attempt's turn comes; records the outcome. */
   async run(attempt: LoginAttempt, check: () => Promise<boolean>): Promise<boolean> {
     const underWay = this.underWay.get(attempt.address) ?? 0;
-    if (underWay >= THROTTLE.maxPerAddress) {
+    if (underWay >= this.limits.maxPerAddress) {
       this.failed(attempt);
       return false;
     }
@@ -63,16 +73,20 @@ export class LoginThrottle {
       if (left === 0) this.underWay.delete(attempt.address);
       else this.underWay.set(attempt.address, left);
     }
-    if (ok) {
-      this.byAddress.delete(attempt.address);
-      this.byUsername.delete(attempt.username);
-    } else this.failed(attempt);
+    if (ok) this.succeeded(attempt);
+    else this.failed(attempt);
     return ok;
+  }
+
+  /** A login that succeeded, here or without a check under the throttle: its failures are forgotten. */
+  succeeded(attempt: LoginAttempt): void {
+    this.byAddress.delete(attempt.address);
+    this.byUsername.delete(attempt.username);
   }
 
   private async checkInTurn(attempt: LoginAttempt, check: () => Promise<boolean>): Promise<boolean> {
     const failures = this.failures(attempt);
-    if (failures > 0) await new Promise((r) => setTimeout(r, Math.min(THROTTLE.maxDelayMs, THROTTLE.baseDelayMs * 2 ** (failures - 1))));
+    if (failures > 0) await new Promise((r) => setTimeout(r, this.delayMs(failures)));
     if (!(await this.slot(attempt))) return false;
     try {
       return await check();
@@ -81,10 +95,14 @@ export class LoginThrottle {
     }
   }
 
+  private delayMs(failures: number): number {
+    return Math.min(this.limits.maxDelayMs, this.limits.baseDelayMs * 2 ** (failures - 1));
+  }
+
   private current(map: Map<string, Failures>, key: string): number {
     const entry = map.get(key);
     if (!entry) return 0;
-    if (Date.now() - entry.last > THROTTLE.forgetMs) {
+    if (Date.now() - entry.last > FORGET_MS) {
       map.delete(key);
       return 0;
     }
@@ -94,7 +112,7 @@ export class LoginThrottle {
   private failed(attempt: LoginAttempt): void {
     const count = Math.max(this.bump(this.byAddress, attempt.address), this.bump(this.byUsername, attempt.username));
     if ((count & (count - 1)) === 0) {
-      const delayMs = Math.min(THROTTLE.maxDelayMs, THROTTLE.baseDelayMs * 2 ** (count - 1));
+      const delayMs = this.delayMs(count);
       this.log.warn({ address: attempt.address, username: attempt.username, failures: count, delayMs }, 'login throttled');
     }
   }
@@ -103,16 +121,16 @@ export class LoginThrottle {
     const count = this.current(map, key) + 1;
     map.delete(key); // re-inserted last: the map's order is the order of the latest failures
     map.set(key, { count, last: Date.now() });
-    if (map.size > THROTTLE.maxTracked) map.delete(map.keys().next().value!);
+    if (map.size > MAX_TRACKED) map.delete(map.keys().next().value!);
     return count;
   }
 
   private slot(attempt: LoginAttempt): Promise<boolean> {
-    if (this.running < THROTTLE.maxConcurrent) {
+    if (this.running < this.limits.maxConcurrent) {
       this.running++;
       return Promise.resolve(true);
     }
-    if (this.waiting.length >= THROTTLE.maxQueued) return Promise.resolve(false);
+    if (this.waiting.length >= MAX_QUEUED) return Promise.resolve(false);
     return new Promise((resolve) => this.waiting.push({ attempt, start: () => resolve(true) }));
   }
 

@@ -8,7 +8,7 @@ import { loadPoleRegistry } from '../config/load-cloud-config.js';
 import { isPoleId } from '../contract/topics.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { refuseSharedNames } from './login-names.js';
-import { newSecret, hashSecret } from './secrets.js';
+import { hashGeneratedSecret, newSecret } from './secrets.js';
 
 export type PoleEntry = PoleRegistry['poles'][number];
 
@@ -47,7 +47,7 @@ export async function addPole(file: string, id: string, users?: UserNames): Prom
   if (!isSeq(doc.get('poles'))) doc.set('poles', new YAMLSeq());
   const poles = doc.get('poles') as YAMLSeq;
   poles.flow = false;
-  poles.add(doc.createNode({ id, secretHash: await hashSecret(secret) }));
+  poles.add(doc.createNode({ id, secretHash: hashGeneratedSecret(secret) }));
   await writeFileAtomic(file, doc.toString({ lineWidth: 0 }), 'the pole registry');
   return secret;
 }
@@ -63,15 +63,30 @@ export class PoleRegistryView {
   private poles = new Map<string, PoleEntry>();
   private version = '';
   private loaded = false;
+  private reading: Promise<void> | undefined;
 
   constructor(readonly file: string, private readonly onError: (err: Error) => void) {}
+
+  /** Poles in the registry as last read. */
+  get size(): number {
+    return this.poles.size;
+  }
 
   async find(id: string): Promise<PoleEntry | undefined> {
     await this.refresh();
     return this.poles.get(id);
   }
 
-  async refresh(): Promise<void> {
+  /**
+   * Re-reads the file if it changed. Lookups that arrive while it is being read (a storm of
+   * connects right after an edit) wait for that read, rather than see the registry before it.
+   */
+  refresh(): Promise<void> {
+    this.reading ??= this.reread().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  private async reread(): Promise<void> {
     let version = 'missing';
     try {
       const s = await stat(this.file);

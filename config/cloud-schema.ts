@@ -40,6 +40,12 @@ export const CloudConfig = Type.Object({
   ingest: Type.Optional(Type.Object({
     maxFutureMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Readings dated further ahead of the cloud clock are dead-lettered. Default 300000 (5 minutes).' })),
   }, { additionalProperties: false })),
+  logins: Type.Optional(Type.Object({
+    baseDelayMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Wait before the next login after a failure from the same address or for the same username, doubling per failure. Default 100.' })),
+    maxDelayMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Longest such wait. Default 5000.' })),
+    maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, description: 'Scrypt checks at once (each takes one libuv thread; UV_THREADPOOL_SIZE is 4 by default). Default 2.' })),
+    maxPerAddress: Type.Optional(Type.Integer({ minimum: 1, description: 'Scrypt logins of one source address under way at once; more fail at once. Default 8; raise it for many poles behind one NAT address with scrypt hashes.' })),
+  }, { additionalProperties: false, description: 'The login throttle (docs/cloud.md, "Under hostile input").' })),
   cluster: Type.Optional(Type.Object({
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'This node\'s name, unique in the cluster (docs/cloud.md, "Running a cluster").' }),
     redis: Type.String({ pattern: '^rediss?://', description: 'The Redis all nodes share: redis://[:PASSWORD@]HOST[:PORT][/DB].' }),
@@ -53,7 +59,7 @@ export const CloudConfig = Type.Object({
 export const PoleRegistry = Type.Object({
   poles: Type.Array(Type.Object({
     id: Type.String(),
-    secretHash: Type.Optional(Type.String({ pattern: '^scrypt\\$' })),
+    secretHash: Type.Optional(Type.String({ pattern: '^(scrypt|hmac-sha256)\\$', description: 'Written by add-pole: hmac-sha256$ for the secrets it generates; scrypt$ hashes of older registries keep working.' })),
     certName: Type.Optional(Type.String()),
   }, { additionalProperties: false })),
 }, { additionalProperties: false, $id: 'https://polegate.dev/schema/poles.json', title: 'polegate pole registry' });

@@ -45,6 +45,9 @@ function cloudIssues(config: unknown, source: YamlSource): ConfigIssue[] {
   if (isEntry(config.mqtts) && config.mqtts.requireClientCert === true && config.mqtts.ca === undefined) {
     issues.push(source.issueAt(['mqtts', 'requireClientCert'], 'requireClientCert needs mqtts.ca, the CA that signs the poles\' certificates (tls/ca.pem from `polegate cloud issue-cert --ca`)'));
   }
+  if (isEntry(config.logins) && typeof config.logins.baseDelayMs === 'number' && typeof config.logins.maxDelayMs === 'number' && config.logins.maxDelayMs < config.logins.baseDelayMs) {
+    issues.push(source.issueAt(['logins', 'maxDelayMs'], `maxDelayMs ${config.logins.maxDelayMs} is below baseDelayMs ${config.logins.baseDelayMs}: the longest wait after failed logins cannot be shorter than the first`));
+  }
   const ports = new Map<number, string>();
   for (const name of LISTENERS) {
     const listener = config[name];

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { hashSecret, isSecretHash, newSecret, verifySecret } from '../../cloud-ingest/secrets.js';
+import { hashGeneratedSecret, hashSecret, isGeneratedSecretHash, isSecretHash, newSecret, verifySecret } from '../../cloud-ingest/secrets.js';
 import { publishRefusal, subscribeRefusal } from '../../cloud-ingest/acl.js';
 
 t.test('secrets: hash, verify, and refuse malformed or expensive hashes', async (t) => {
@@ -15,6 +15,20 @@ t.test('secrets: hash, verify, and refuse malformed or expensive hashes', async 
     t.notOk(await verifySecret(secret, bad), bad);
     t.notOk(isSecretHash(bad));
   }
+});
+
+t.test('secrets: a generated secret is hashed with one HMAC, and both kinds verify', async (t) => {
+  const secret = newSecret();
+  const hash = hashGeneratedSecret(secret);
+  t.match(hash, /^hmac-sha256\$[^$]+\$[^$]+$/);
+  t.not(hashGeneratedSecret(secret), hash, 'salted');
+  t.ok(isSecretHash(hash));
+  t.ok(isGeneratedSecretHash(hash));
+  t.notOk(isGeneratedSecretHash(await hashSecret(secret)), 'scrypt is not the cheap kind');
+  t.ok(await verifySecret(secret, hash));
+  t.notOk(await verifySecret(`${secret}x`, hash));
+  t.notOk(await verifySecret(secret, hash.replace(/.{4}$/, 'AAA=')), 'a digest of the wrong length');
+  t.notOk(await verifySecret(secret, `hmac-sha256$${hash.split('$')[1]}`), 'no digest');
 });
 
 t.test('acl: the rules in one table', async (t) => {

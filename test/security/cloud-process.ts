@@ -40,6 +40,8 @@ export interface CloudProcessOptions {
   restartOf?: CloudProcess;
   /** The folder for its files (default: the test's own), e.g. one per node of a cluster. */
   dir?: string;
+  /** How long it may take to start (default 30 s; a bench's node under a connect storm needs more). */
+  startTimeoutMs?: number;
 }
 
 /** Starts `polegate cloud` (bin/polegate, as deployed, over dist/) and waits for it to run. */
@@ -91,7 +93,7 @@ export async function startCloudProcess(t: Tap, options: CloudProcessOptions = {
   const running = await waitFor(`polegate cloud to start (stderr: ${stderr})`, () => {
     if (child.exitCode !== null) throw new Error(`polegate cloud exited ${child.exitCode}: ${stderr}`);
     return lines.map(parse).find((l) => l?.msg === 'cloud ingest running; Ctrl-C to stop');
-  }, 30_000);
+  }, options.startTimeoutMs ?? 30_000);
   const ports = running.ports as { mqtt: number; ws?: number; http: number };
   return {
     child, dir, secrets, users, mqttPort: ports.mqtt, wsPort: ports.ws, httpPort: ports.http,

@@ -1,6 +1,7 @@
 // Defect 1 of the outside probe: a socket declaring a huge packet is closed at its fixed header,
 // before authentication nothing much can be held, and listeners cap their connections.
 import t from 'tap';
+import mqttPacket from 'mqtt-packet';
 import { connect, publish, reading, telemetryPayload } from '../cloud-ingest/fixture.js';
 import { waitFor } from '../helpers/wait.js';
 import { startCloudProcess } from './cloud-process.js';
@@ -67,4 +68,28 @@ t.test('a client must log in in time, may send little before it does, and connec
   t.ok(reasons.includes(`not authenticated within ${TIMEOUT} ms`), String(reasons));
   await waitFor('the cap in the log', () => cloud.logged('connection refused: too many open connections').length > 0);
   ok.socket.destroy();
+});
+
+t.test('a connection reaches the broker only with a CONNECT a login could be; a CONNECT in pieces still logs in', async (t) => {
+  const cloud = await startCloudProcess(t);
+  const cases: [string, Buffer, string][] = [
+    ['a PINGREQ first', Buffer.from([0xc0, 0x00]), 'first packet of type byte 0xc0, not CONNECT'],
+    ['a CONNECT declaring 100 KiB (under maxPacketBytes, over what a login may send)', Buffer.from([0x10, 0x80, 0xa0, 0x06]), 'over 65536 bytes sent before authentication'],
+  ];
+  for (const [what, bytes, reason] of cases) {
+    const c = await rawConnect(cloud.mqttPort);
+    c.socket.write(bytes);
+    await c.closed;
+    await waitFor(`the refusal of ${what} in the log`, () => cloud.logged('connection closed').some((l) => l.reason === reason));
+  }
+  // The fixed header one byte at a time: read, put back, and the broker parses the whole CONNECT.
+  const c = await rawConnect(cloud.mqttPort);
+  const packet = mqttPacket.generate(connectPacket('pole-a', 'pole-a', cloud.secrets['pole-a']));
+  c.socket.setNoDelay(true);
+  for (const piece of [packet.subarray(0, 1), packet.subarray(1, 2), packet.subarray(2)]) {
+    await new Promise((resolve) => c.socket.write(piece, resolve));
+  }
+  await waitFor('the CONNACK', () => c.packets.find((p) => p.cmd === 'connack'));
+  t.match(c.packets.find((p) => p.cmd === 'connack'), { returnCode: 0 });
+  c.socket.destroy();
 });
