@@ -169,7 +169,7 @@ export class EdgeAgent extends EventEmitter {
           (event) => this.onDriverEvent(id, event),
           // A device became known after the birth went out: announce it again (the birth is retained).
           () => this.uplink.republishBirth(),
-          { asDevice: (fn) => this.faults.asDevice(id, fn), asAgent: (fn) => this.faults.asAgent(fn) },
+          this.faults.scopeFor(id, device.config.driver),
         ));
       }
       const uplink = manifest.uplink;

@@ -4,12 +4,7 @@
 // Every call into the driver runs in the device's scope (driver-faults.ts), and every call back from
 // it (events, first open) in the agent's: a fault in what the driver starts is pinned on the device.
 import type { DeviceDescription, Driver, DriverEvent, Sample } from '../drivers/sdk/types.js';
-
-/** Where driver code runs: as the device's, or (for its calls back) as the agent's. */
-export interface DeviceScope {
-  asDevice<T>(fn: () => T): T;
-  asAgent<T>(fn: () => T): T;
-}
+import type { DeviceScope } from './driver-faults.js';
 
 export class DeviceSlot implements Driver {
   private driver: Driver | undefined;

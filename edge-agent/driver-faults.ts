@@ -3,12 +3,30 @@
 // driver code runs inside an AsyncLocalStorage scope naming the device; everything it schedules
 // (timers, sockets, promises) inherits the scope, so an uncaught exception or unhandled rejection is
 // attributed to the device that caused it. Errors of no device keep Node's meaning: the process ends.
+//
+// The scope is for drivers polegate does not ship (a vendor's module). Built-in drivers whose code
+// never throws outside a call (modbus, serial-line, and onvif, which guards the onvif package's
+// callbacks itself) run without it: one AsyncLocalStorage.run() anywhere turns on Node's promise
+// hooks for every promise of the process, and on a pole of four Modbus devices that was about a
+// tenth of the agent's CPU (docs/performance.md, "Cameras (ONVIF)").
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '../drivers/sdk/types.js';
 
 type Where = 'uncaughtException' | 'unhandledRejection';
 
 const owner = new AsyncLocalStorage<{ device: string; faults: DriverFaults }>();
+
+/** Built-in drivers that contain their own faults: no scope (see above). */
+const SELF_CONTAINED = new Set(['modbus', 'serial-line', 'onvif']);
+
+/** Where a device's driver code runs (device-slot.ts). */
+export interface DeviceScope {
+  asDevice<T>(fn: () => T): T;
+  asAgent<T>(fn: () => T): T;
+}
+
+const direct = <T>(fn: () => T): T => fn();
+const UNSCOPED: DeviceScope = { asDevice: direct, asAgent: direct };
 let listening = false;
 
 function caught(thrown: unknown, where: Where): void {
@@ -36,6 +54,12 @@ export class DriverFaults {
   private active = false;
 
   constructor(private readonly log: Logger, private readonly onFault: (device: string, err: Error) => void) {}
+
+  /** The scope of a device whose manifest entry names `driver`. */
+  scopeFor(device: string, driver: string): DeviceScope {
+    if (SELF_CONTAINED.has(driver)) return UNSCOPED;
+    return { asDevice: (fn) => this.asDevice(device, fn), asAgent: (fn) => this.asAgent(fn) };
+  }
 
   /** Runs `fn` as the device's code: what it starts stays the device's. */
   asDevice<T>(device: string, fn: () => T): T {

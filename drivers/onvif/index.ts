@@ -24,7 +24,27 @@ export function soapAction(body: string): string | undefined {
   return match ? `${match[2]}/${match[1]}` : undefined;
 }
 
-type RequestFn = (options: { action?: string; body: string }, callback: unknown) => void;
+type RequestCallback = (err: Error | null, ...rest: unknown[]) => void;
+type RequestFn = (options: { action?: string; body: string }, callback: RequestCallback) => void;
+
+/**
+ * The package turns each answer into its result inside the HTTP response's callback, and an answer
+ * of an unexpected shape can make that code throw (`linerase(...).x` of nothing), which would be an
+ * uncaught exception. The agent runs this driver without a fault scope (edge-agent/driver-faults.ts),
+ * so such a throw is caught here and handed to the same callback as the request's error: the call
+ * fails, and the camera's health says why.
+ */
+export function guarded(callback: RequestCallback): RequestCallback {
+  return (err, ...rest) => {
+    try {
+      callback(err, ...rest);
+    } catch (thrown) {
+      if (err) return;
+      const message = thrown instanceof Error ? thrown.message : String(thrown);
+      callback(new Error(`unexpected answer (${message})`));
+    }
+  };
+}
 
 async function newCam(options: OnvifDriverOptions, timeoutMs: number): Promise<Cam> {
   const { default: onvif } = await import('onvif');
@@ -40,7 +60,7 @@ async function newCam(options: OnvifDriverOptions, timeoutMs: number): Promise<C
     preserveAddress: true,
   }) as unknown as Cam & { _request: RequestFn };
   const send = cam._request.bind(cam);
-  cam._request = (request, callback) => send({ ...request, action: request.action ?? soapAction(request.body) }, callback);
+  cam._request = (request, callback) => send({ ...request, action: request.action ?? soapAction(request.body) }, guarded(callback));
   return cam;
 }
 

@@ -3,7 +3,7 @@
 import t from 'tap';
 import onvifPackage from 'onvif';
 import { mapNotification } from '../../../drivers/onvif/topics.js';
-import { soapAction } from '../../../drivers/onvif/index.js';
+import { guarded, soapAction } from '../../../drivers/onvif/index.js';
 import { parseProbeMatches, probeMatchXml } from '../../../drivers/onvif/discovery.js';
 
 t.test('standard topics map to motion and tamper with their state; others are ignored', async (t) => {
@@ -35,6 +35,20 @@ t.test('the SOAP action read off a request is the one the package computes', asy
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.equal(seen.length, 6);
   for (const { computed, ours } of seen) t.equal(ours, computed, computed);
+});
+
+t.test('an answer that makes the package throw in its callback becomes that request\'s error, not an uncaught exception', async (t) => {
+  const cam = new onvifPackage.Cam({ hostname: '127.0.0.1', username: 'u', password: 'p', autoconnect: false }) as any;
+  cam.events.subscription = { subscriptionReference: { address: new URL('http://127.0.0.1/pp') } };
+  // The package's own answer handling, handed a parsed answer of a shape it does not expect.
+  const unguarded = (callback: (err: Error | null, ...rest: unknown[]) => void) => () => callback(null, undefined, '<odd/>', 200);
+  cam._requestPart2 = (_options: unknown, callback: (err: Error | null, ...rest: unknown[]) => void) => unguarded(callback)();
+  t.throws(() => cam.pullMessages({}, () => undefined), TypeError, 'unguarded, the package throws');
+  cam._requestPart2 = (_options: unknown, callback: (err: Error | null, ...rest: unknown[]) => void) => unguarded(guarded(callback))();
+  const results: Array<Error | null> = [];
+  cam.pullMessages({}, (err: Error | null) => results.push(err));
+  t.equal(results.length, 1, 'the caller is answered once');
+  t.match(results[0]?.message, /^unexpected answer \(/, 'with an error the health check classifies');
 });
 
 t.test('ProbeMatches: the camera, its addresses and hardware; anything else is no camera', async (t) => {
