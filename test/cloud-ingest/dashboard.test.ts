@@ -1,6 +1,7 @@
 // The dashboard in headless Chromium against a real `polegate cloud` process and a real edge agent:
 // the sign-in link, the pole on the plane coloured by presence, its latest value changing as the
-// pole reports, no failed request, and a screenshot under test-output/.
+// pole reports, an alarm turning it red and listed on the pole, no failed request, and a screenshot
+// under test-output/.
 import t from 'tap';
 import { join } from 'node:path';
 import { startEdgeAgent } from '../../edge-agent/agent.js';
@@ -29,6 +30,8 @@ t.test('the dashboard shows a live pole and its values', { skip }, async (t) => 
     devices: [{ id: 'gauge', pollMs: 300, metrics: [{ name: 'level', unit: 'm', value: 1, step: 0.5 }] }],
   });
   loaded.manifest.uplink.password = cloud.secrets['pole-dash'];
+  // The level grows 0.5 m a read: past 8 m after some 5 s, late enough to see the pole green first.
+  loaded.manifest.rules = [{ id: 'level-high', metric: 'gauge.level', above: 8, severity: 'critical' }];
   const agent = await startEdgeAgent(loaded);
   t.teardown(() => agent.close());
 
@@ -46,7 +49,8 @@ t.test('the dashboard shows a live pole and its values', { skip }, async (t) => 
   t.notOk(page.url().includes(cloud.users.op!), 'the password left the address bar');
 
   const mark = page.locator('circle[data-pole="pole-dash"]');
-  await mark.and(page.locator('[data-state="online"]')).waitFor({ timeout: 15_000 });
+  await mark.waitFor({ timeout: 15_000 });
+  await page.waitForFunction(() => document.querySelector('circle[data-pole="pole-dash"] title')?.textContent?.startsWith('pole-dash: online'), undefined, { timeout: 10_000 });
   t.pass('the pole is drawn, online');
 
   await mark.click();
@@ -60,6 +64,11 @@ t.test('the dashboard shows a live pole and its values', { skip }, async (t) => 
     return now !== undefined && now !== before;
   }, first, { timeout: 10_000 });
   t.not(await value.textContent(), first, 'the value changed as the pole reported');
+
+  await mark.and(page.locator('[data-state="alarm"]')).waitFor({ timeout: 15_000 });
+  t.equal(await mark.getAttribute('class'), 'alarm selected', 'the alarm turns the pole red');
+  await page.locator('#alarms', { hasText: 'level-high' }).waitFor({ timeout: 5_000 });
+  t.match(await page.locator('#alarms').textContent(), /critical.*level-high \(gauge\/level = /, 'the active alarm is listed on the pole');
 
   t.ok(await screenshot(page, 'dashboard-pole'));
   t.same(chromium.problems, [], 'no failed request, no page error');
