@@ -147,7 +147,7 @@ async function drawPole(id) {
     el('td', {}, a.snapshot ? await snapshotImage(a.snapshot) : ''),
   )));
   poleSection.replaceChildren(
-    el('h2', {}, `${pole.id} `, el('span', { class: `state ${colourOf(pole)}`, 'data-state': pole.state }, pole.state)),
+    el('h2', {}, `${pole.id} `, el('span', { class: `state ${pole.state}`, 'data-state': pole.state }, pole.state)),
     el('p', {}, pole.location ? `lat ${pole.location.lat}, lon ${pole.location.lon}` : 'no location yet',
       pole.lastSeen ? ` · last seen ${new Date(pole.lastSeen).toLocaleTimeString()}` : ''),
     el('h3', {}, 'Active alarms'),
