@@ -28,8 +28,12 @@ import { PolegateError } from '../config/errors.js';
 const POLE = 'demo-pole-001';
 const MARKER = '.polegate-demo';
 const HOST = '127.0.0.1';
-/** When the uplink is cut, and for how long (ms after start). */
-const OUTAGE = { atMs: 70_000, forMs: 20_000 };
+/**
+ * When the uplink is cut, and for how long (ms after start): after the gas alarm has cleared (about
+ * +47 s), during the pipe burst's pressure drop (+45 s to +65 s), so that the cut and the backlog's
+ * drain both happen inside a 90-second run.
+ */
+const OUTAGE = { atMs: 50_000, forMs: 15_000 };
 
 export interface DemoOptions {
   dir: string;
@@ -123,10 +127,15 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const agent = await startEdgeAgent(loaded, { log: log.child({ part: 'edge' }) });
 
   const moved = (p: { port: number; moved: boolean }, wanted: number) => (p.moved ? ` (port ${wanted} was taken, so ${p.port})` : '');
+  const http = `http://${HOST}:${cloud.ports.http}`;
   say(bold('polegate demo — one pole, three sensors and a camera, one cloud'));
-  say(`  Cloud API    http://${HOST}:${cloud.ports.http}/api/poles${moved(httpPort, wantedHttp)}`);
-  say(`               curl -u platform:${platformPassword} http://${HOST}:${cloud.ports.http}/api/poles/${POLE}`);
+  // The sign-in link carries the password in the fragment: the browser never sends it to a server.
+  say(`  Dashboard    ${http}/login#u=platform&p=${platformPassword}${moved(httpPort, wantedHttp)}`);
+  say(`  Cloud API    ${http}/api/poles`);
+  say(`               curl -u platform:${platformPassword} ${http}/api/poles/${POLE}`);
   say(`  MQTT broker  mqtt://${HOST}:${cloud.ports.mqtt}${moved(mqttPort, wantedMqtt)}  (user platform, password above; topics ${DEFAULT_TOPIC_ROOT}/#)`);
+  // A platform user's client id must not look like a pole id: `platform:<something>`.
+  say(`               mosquitto_sub -h ${HOST} -p ${cloud.ports.mqtt} -i platform:sub -u platform -P ${platformPassword} -t '${DEFAULT_TOPIC_ROOT}/#' -v`);
   say(`  Pole         ${POLE}, manifest ${path.relative(process.cwd(), manifestFile)}, data in ${path.relative(process.cwd(), dir) || '.'}`);
   say(`  Camera       ${camera.deviceUrl} (ONVIF, user ${camera.username}, password ${camera.password})`);
   say(`  Scenario     camera motion at +10 s, gas leak at +20 s, pipe burst at +45 s, uplink cut at +${OUTAGE.atMs / 1000} s for ${OUTAGE.forMs / 1000} s; Ctrl-C stops`);

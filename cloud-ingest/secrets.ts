@@ -20,9 +20,15 @@ function derive(secret: string, salt: Buffer, length: number, options: ScryptOpt
   });
 }
 
-/** A new random secret: 192 bits, URL-safe base64 (no padding). */
+/**
+ * A new random secret: 192 bits, URL-safe base64 (no padding). Never starting with '-', so it can
+ * follow an option on a command line (`mosquitto_sub -P <secret>`) without being read as one.
+ */
 export function newSecret(): string {
-  return randomBytes(24).toString('base64url');
+  for (;;) {
+    const secret = randomBytes(24).toString('base64url');
+    if (!secret.startsWith('-')) return secret;
+  }
 }
 
 export async function hashSecret(secret: string): Promise<string> {

@@ -7,6 +7,7 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth.js';
 import { createWebServer } from '../server-tls.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
 import { blobRoutes } from './blobs.js';
@@ -50,6 +51,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(blobRoutes, deps);
   await app.register(deadLetterRoutes, deps);
   await app.register(openapiRoutes);
+  await app.register(dashboardRoutes);
   await app.ready();
   return app;
 }

@@ -1,6 +1,7 @@
 // `npm start` is the first thing a newcomer runs: the demo must come up with no set-up, show live
 // telemetry and camera events, play the gas leak to a critical alarm carrying the camera's picture,
-// and stop cleanly on Ctrl-C.
+// cut the uplink and drain the backlog inside 90 s, print the dashboard's sign-in link first, and
+// stop cleanly on Ctrl-C.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -18,7 +19,18 @@ t.test('the demo runs the whole system and plays the gas leak to an alarm', asyn
   const exited = new Promise<number | null>((resolve) => demo.once('exit', (code) => resolve(code)));
   t.teardown(() => demo.kill('SIGKILL'));
 
+  const started = Date.now();
   await waitFor('the API URL', () => /Cloud API +http:\/\/127\.0\.0\.1:\d+\/api\/poles/.test(out), 20_000);
+  // The dashboard's sign-in link is the first thing printed after the title.
+  const lines = out.split('\n');
+  const next = lines[lines.findIndex((l) => l.startsWith('polegate demo')) + 1] ?? '';
+  const dashboard = /^ {2}Dashboard +(http:\/\/127\.0\.0\.1:\d+)\/login#u=platform&p=([A-Za-z0-9_-]+)$/.exec(next);
+  t.ok(dashboard, `the dashboard's sign-in link comes first (got ${JSON.stringify(next)})`);
+  const page = await fetch(`${dashboard![1]}/`);
+  t.equal(page.status, 200, 'the dashboard is served');
+  t.match(await page.text(), /<title>polegate<\/title>/);
+  const sub = await waitFor('the mosquitto_sub line', () => /mosquitto_sub -h 127\.0\.0\.1 -p \d+ -i platform:sub -u platform -P (\S+) -t 'city\/v1\/#' -v\n/.exec(out) ?? undefined, 20_000);
+  t.equal(sub[1], dashboard![2], 'the same platform password');
   // The next line, whole: stdout may arrive in pieces, even in the middle of the password.
   const api = await waitFor('the curl command', () => /curl -u (platform:\S+) (http:\/\/\S+)\n/.exec(out) ?? undefined, 20_000);
   t.ok(api, 'prints a curl command with the platform credentials');
@@ -42,6 +54,12 @@ t.test('the demo runs the whole system and plays the gas leak to an alarm', asyn
   }, 10_000);
   t.equal(jpeg.headers.get('content-type'), 'image/jpeg');
   t.same([...new Uint8Array(await jpeg.arrayBuffer()).slice(0, 2)], [0xff, 0xd8], 'a JPEG');
+
+  // The uplink cut and the backlog's drain both happen inside a 90-second run.
+  await waitFor('the uplink cut', () => out.includes('-- uplink cut'), 60_000);
+  const restored = await waitFor('the uplink restored', () => (out.includes('-- uplink restored') ? out.length : undefined), 30_000);
+  await waitFor('the backlog drained', () => /telemetry \d+ \(backlog, \d+ readings\)/.test(out.slice(restored)), 20_000);
+  t.ok(Date.now() - started < 90_000, `cut and drain within 90 s (${Math.round((Date.now() - started) / 1000)} s)`);
 
   demo.kill('SIGINT');
   t.equal(await exited, 0, 'Ctrl-C stops everything and exits 0');

@@ -6,6 +6,9 @@ t.test('secrets: hash, verify, and refuse malformed or expensive hashes', async 
   const secret = newSecret();
   t.match(secret, /^[A-Za-z0-9_-]{32}$/, '192 bits, URL-safe');
   t.not(newSecret(), secret);
+  // One secret in 64 would start with '-' if drawn blindly: 2,000 draws catch that all but surely.
+  const leading = Array.from({ length: 2000 }, newSecret).filter((s) => s.startsWith('-'));
+  t.same(leading, [], "no secret starts with '-' (it would read as an option after -P)");
   const hash = await hashSecret(secret);
   t.match(hash, /^scrypt\$16384\$8\$1\$[^$]+\$[^$]+$/);
   t.ok(isSecretHash(hash));
