@@ -6,10 +6,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth.js';
+import type { Commands } from '../commands.js';
 import { createWebServer } from '../server-tls.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
 import { blobRoutes } from './blobs.js';
+import { commandRoutes } from './commands.js';
 import { deadLetterRoutes } from './dead-letters.js';
 import { frameworkError, installErrorHandling } from './errors.js';
 import { openapiRoutes } from './openapi.js';
@@ -18,6 +20,7 @@ import { seriesRoutes } from './series.js';
 
 export interface ApiOptions {
   store: Store;
+  commands: Commands;
   auth: Authenticator;
   log: Logger;
   /** Serve HTTPS with these (http.tls in the cloud config): Basic credentials never cross in clear. */
@@ -49,6 +52,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(seriesRoutes, deps);
   await app.register(blobRoutes, deps);
   await app.register(deadLetterRoutes, deps);
+  await app.register(commandRoutes, { store: options.store, commands: options.commands });
   await app.register(openapiRoutes);
   await app.ready();
   return app;

@@ -189,4 +189,31 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     const letterList = await walk((after) => store.deadLetters({ limit: 5, after }));
     t.same(letterList.items.map((d) => d.topic), letters.map((d) => d.topic).reverse(), 'latest first, each once');
   });
+
+  t.test(`${name}: commands are kept pending, take their pole's result once, read as expired after expiresAt, and page newest first`, async (t) => {
+    const store = await open(t);
+    const cmd = (id: string, createdAt: number, pole = 'pole-a') => ({ id, pole, name: 'poll', args: { device: 'gas-1' }, createdAt, expiresAt: createdAt + 100 });
+    for (let i = 0; i < 9; i++) await store.addCommand(cmd(`c${i}`, 1000 + Math.floor(i / 2)));
+    await store.addCommand(cmd('other', 1000, 'pole-b'));
+    t.same(await store.getCommand('c0', 1050), { ...cmd('c0', 1000), status: 'pending' });
+    t.equal((await store.getCommand('c0', 1100))!.status, 'expired', 'pending past expiresAt reads as expired');
+    t.equal(await store.getCommand('nope', 0), undefined);
+    t.same((await store.pendingCommands('pole-a', 1100)).map((c) => c.id), ['c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8'], 'unexpired pending ones, oldest first');
+
+    const ok = { v: 1 as const, id: 'c1', ok: true, result: { readings: [] } };
+    t.equal(await store.commandResult('pole-b', ok), false, 'another pole cannot answer it');
+    t.equal(await store.commandResult('pole-a', ok), true);
+    t.equal(await store.commandResult('pole-a', { ...ok, ok: false }), false, 'answered once');
+    t.same(await store.getCommand('c1', 5000), { ...cmd('c1', 1000), status: 'ok', result: ok }, 'a result stays after expiry');
+    await store.commandResult('pole-a', { v: 1, id: 'c2', ok: false, error: { code: 'UNKNOWN_DEVICE', message: 'no' } });
+    await store.commandResult('pole-a', { v: 1, id: 'c3', ok: false, error: { code: 'EXPIRED', message: 'late' } });
+    t.equal((await store.getCommand('c2', 0))!.status, 'error');
+    t.equal((await store.getCommand('c3', 0))!.status, 'expired', 'the pole refusing it as expired');
+    t.notOk((await store.pendingCommands('pole-a', 0)).some((c) => ['c1', 'c2', 'c3'].includes(c.id)), 'answered ones are not pending');
+
+    const list = await walk((after) => store.listCommands('pole-a', { limit: 2, after }, 0));
+    t.same(list.items.map((c) => c.id), ['c8', 'c7', 'c6', 'c5', 'c4', 'c3', 'c2', 'c1', 'c0'], 'newest first, ties by id, each once');
+    t.equal(list.pages, 5);
+    t.same((await store.listCommands('pole-c', { limit: 2 }, 0)).items, []);
+  });
 }
