@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { CommandResultPayload, ReadingValue } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { CITY_LIST_INDEXES, listAlarms, listEvents, type AlarmFilter, type AlarmRecord, type CityEvent, type Dialect, type EventFilter } from './city-lists.js';
 import { COMMANDS_TABLE, commandKey, commandSql, commandView, resultStatus, type CommandRecord, type CommandRow } from './commands.js';
 import { ALARM_COLUMNS, alarmView, historyKey, historyPage, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
 import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type NewCommand, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS blobs (
 CREATE TABLE IF NOT EXISTS dead_letters (
   id BIGSERIAL PRIMARY KEY, pole TEXT, topic TEXT NOT NULL, reason TEXT NOT NULL,
   payload BYTEA NOT NULL, size INTEGER NOT NULL, received_at BIGINT NOT NULL);
-${COMMANDS_TABLE}`;
+${COMMANDS_TABLE}${CITY_LIST_INDEXES}`;
 
 // Each value keeps its own type in one of three columns (num, str, bool; the others null). Tables
 // made before the bool column held booleans as num 0 / 1, read back by the series' last type: they
@@ -128,7 +129,16 @@ export class PostgresStore implements Store {
   private readonly streamIds = new Map<string, number>();
   private readonly seriesIds = new Map<string, SeriesId>();
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private readonly dialect: Dialect;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.dialect = {
+      placeholder: (n, type) => `$${n}::${type}`,
+      valueColumns: 'r.num, r.str, r.bool',
+      value: (row) => (row.num ?? row.str ?? row.bool ?? null) as ReadingValue | null,
+      run: async (text, params) => (await this.pool.query(text, params)).rows as Record<string, unknown>[],
+    };
+  }
 
   /** Connects and creates the tables; one clear error, naming host:port, when it cannot. */
   static async open(url: string, origin = 'store.url in the cloud config'): Promise<PostgresStore> {
@@ -345,6 +355,14 @@ export class PostgresStore implements Store {
   async recentEvents(pole: string, page: PageQuery): Promise<Page<StoredEvent> | undefined> {
     const rows = await this.history<{ body: string; ts: number; stream_id: number; seq: number }>('SELECT a.body, a.ts, a.stream_id, a.seq FROM events a', pole, page);
     return rows && toPage(rows, page.limit, historyKey, (r) => JSON.parse(r.body) as StoredEvent);
+  }
+
+  async alarms(filter: AlarmFilter, page: PageQuery): Promise<Page<AlarmRecord>> {
+    return listAlarms(this.dialect, filter, page);
+  }
+
+  async events(filter: EventFilter, page: PageQuery): Promise<Page<CityEvent>> {
+    return listEvents(this.dialect, filter, page);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -9,6 +9,7 @@ import { PolegateError } from '../../config/errors.js';
 import { preparePrivateDatabase } from '../../config/private-files.js';
 import { claimSeqs, type SeqRange } from './seq-ranges.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { CITY_LIST_INDEXES, listAlarms, listEvents, type AlarmFilter, type AlarmRecord, type CityEvent, type Dialect, type EventFilter } from './city-lists.js';
 import { COMMANDS_TABLE, commandKey, commandSql, commandView, resultStatus, type CommandRecord, type CommandRow } from './commands.js';
 import { ALARM_COLUMNS, alarmView, historyKey, historyPage, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
 import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type NewCommand, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
@@ -80,7 +81,7 @@ CREATE TABLE IF NOT EXISTS blobs (
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY AUTOINCREMENT, pole TEXT, topic TEXT NOT NULL, reason TEXT NOT NULL,
   payload BLOB NOT NULL, size INTEGER NOT NULL, received_at INTEGER NOT NULL);
-${COMMANDS_TABLE}`;
+${COMMANDS_TABLE}${CITY_LIST_INDEXES}`;
 
 /** Readings per INSERT statement: one statement per 128 rows, not one call per row. */
 const ROWS_PER_INSERT = 128;
@@ -131,6 +132,18 @@ export class SqliteStore implements Store {
   private readonly commandSql: Record<keyof ReturnType<typeof commandSql>, Database.Statement>;
   private readonly insertStatements = new Map<number, Database.Statement>();
   private readonly write: (batch: IngestBatch) => BatchResult;
+  /** The city-wide lists' statements, by text (their filters make a few shapes). */
+  private readonly listStatements = new Map<string, Database.Statement>();
+  private readonly dialect: Dialect = {
+    placeholder: () => '?',
+    valueColumns: "r.value, typeof(r.value) = 'integer' AS is_integer",
+    value: (row) => (row.value === null ? null : decodeValue(row.value as number | string, row.is_integer as number)),
+    run: async (text, params) => {
+      let statement = this.listStatements.get(text);
+      if (!statement) this.listStatements.set(text, (statement = this.db.prepare(text)));
+      return statement.all(...params) as Record<string, unknown>[];
+    },
+  };
 
   constructor(readonly path: string) {
     try {
@@ -409,6 +422,14 @@ export class SqliteStore implements Store {
   async recentEvents(pole: string, page: PageQuery): Promise<Page<StoredEvent> | undefined> {
     const rows = this.history<{ body: string; ts: number; stream_id: number; seq: number }>(this.sql.recentEvents, pole, page);
     return rows && toPage(rows, page.limit, historyKey, (r) => JSON.parse(r.body) as StoredEvent);
+  }
+
+  async alarms(filter: AlarmFilter, page: PageQuery): Promise<Page<AlarmRecord>> {
+    return listAlarms(this.dialect, filter, page);
+  }
+
+  async events(filter: EventFilter, page: PageQuery): Promise<Page<CityEvent>> {
+    return listEvents(this.dialect, filter, page);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -1,6 +1,7 @@
 // The city store as the ingest pipeline and the HTTP API see it. Async, so that a PostgreSQL
 // store can implement the same interface; every implementation passes
 // test/cloud-ingest/store-conformance.ts.
+import type { AlarmFilter, AlarmRecord, CityEvent, EventFilter } from './city-lists.js';
 import type { CommandRecord } from './commands.js';
 import type { StoredAlarm, StoredEvent } from './history.js';
 import type { AlarmPayload, BirthPayload, CommandResultPayload, EventPayload, Quality, ReadingValue, StatePayload, TelemetryPayload } from '../../contract/schemas.js';
@@ -156,6 +157,10 @@ export interface Store {
   recentAlarms(pole: string, page: PageQuery): Promise<Page<StoredAlarm> | undefined>;
   /** The pole's events, newest first, key [ts, stream, seq]; undefined for an unknown pole. */
   recentEvents(pole: string, page: PageQuery): Promise<Page<StoredEvent> | undefined>;
+  /** Alarms of every pole (one per alarm id), newest raised first, key [raisedAt, pole, id]. */
+  alarms(filter: AlarmFilter, page: PageQuery): Promise<Page<AlarmRecord>>;
+  /** Events of every pole, newest first, key [ts, stream, seq]. */
+  events(filter: EventFilter, page: PageQuery): Promise<Page<CityEvent>>;
   counts(): Promise<StoreCounts>;
   /** Keeps a new command, pending (commands.ts). */
   addCommand(command: NewCommand): Promise<void>;

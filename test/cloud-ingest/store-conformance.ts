@@ -216,4 +216,36 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     t.equal(list.pages, 5);
     t.same((await store.listCommands('pole-c', { limit: 2 }, 0)).items, []);
   });
+
+  t.test(`${name}: city alarms are one row from raised to cleared, filtered, with a later snapshot linked; city events filtered and paged`, async (t) => {
+    const store = await open(t);
+    const alarm = (pole: string, seq: number, id: string, state: 'raised' | 'cleared', ts: number, severity: 'major' | 'minor' = 'major', snapshot?: string) =>
+      ({ v: 1 as const, pole, stream: 'a', seq, alarm: { id, rule: 'lel-high', device: 'gas-1', metric: 'lel', state, severity, value: 20 + seq, ts, ...(snapshot ? { snapshot } : {}) } });
+    const snap = 'b'.repeat(64);
+    const events = [
+      { v: 1 as const, pole: 'pole-a', stream: 'e', seq: 1, event: { type: 'motion', device: 'cam-1', ts: 100 } },
+      { v: 1 as const, pole: 'pole-a', stream: 'e', seq: 2, event: { type: 'snapshot', device: 'cam-1', ts: 250, snapshot: snap, size: 10, cause: 'alarm', alarm: 'x2' } },
+      { v: 1 as const, pole: 'pole-b', stream: 'e', seq: 1, event: { type: 'motion', ts: 300 } },
+    ];
+    await store.writeBatch(batch({ alarms: [alarm('pole-a', 1, 'x1', 'raised', 100), alarm('pole-a', 2, 'x2', 'raised', 200), alarm('pole-b', 1, 'y1', 'raised', 150, 'minor', 'c'.repeat(64))], events }));
+    await store.writeBatch(batch({ alarms: [alarm('pole-a', 3, 'x1', 'cleared', 400)] }));
+    const all = await store.alarms({}, { limit: 10 });
+    t.same(all.items, [
+      { id: 'x2', pole: 'pole-a', rule: 'lel-high', device: 'gas-1', metric: 'lel', severity: 'major', state: 'raised', raisedAt: 200, value: 22, snapshot: snap },
+      { id: 'y1', pole: 'pole-b', rule: 'lel-high', device: 'gas-1', metric: 'lel', severity: 'minor', state: 'raised', raisedAt: 150, value: 21, snapshot: 'c'.repeat(64) },
+      { id: 'x1', pole: 'pole-a', rule: 'lel-high', device: 'gas-1', metric: 'lel', severity: 'major', state: 'cleared', raisedAt: 100, clearedAt: 400, value: 21 },
+    ], 'one row per alarm, newest raised first, the later snapshot linked');
+    t.same((await store.alarms({ active: true }, { limit: 10 })).items.map((a) => a.id), ['x2', 'y1']);
+    t.same((await store.alarms({ active: false }, { limit: 10 })).items.map((a) => a.id), ['x1']);
+    t.same((await store.alarms({ active: true, pole: 'pole-a', severity: 'major' }, { limit: 10 })).items.map((a) => a.id), ['x2']);
+    t.same((await store.alarms({ severity: 'minor' }, { limit: 10 })).items.map((a) => a.id), ['y1']);
+    t.same((await walk((after) => store.alarms({}, { limit: 1, after }))).items, all.items, 'pages of one join into the list');
+
+    const allEvents = await store.events({}, { limit: 10 });
+    t.same(allEvents.items.map((e) => [e.pole, e.type, e.ts]), [['pole-b', 'motion', 300], ['pole-a', 'snapshot', 250], ['pole-a', 'motion', 100]]);
+    t.same(allEvents.items[2], { pole: 'pole-a', type: 'motion', device: 'cam-1', ts: 100 });
+    t.same((await store.events({ pole: 'pole-a', type: 'motion' }, { limit: 10 })).items.map((e) => e.ts), [100]);
+    t.same((await store.events({ from: 200, to: 300 }, { limit: 10 })).items.map((e) => e.ts), [300, 250]);
+    t.same((await walk((after) => store.events({}, { limit: 2, after }))).items, allEvents.items);
+  });
 }
