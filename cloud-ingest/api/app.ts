@@ -11,6 +11,7 @@ import { createWebServer } from '../server-tls.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
 import { blobRoutes } from './blobs.js';
+import { cityRoutes } from './city.js';
 import { commandRoutes } from './commands.js';
 import { deadLetterRoutes } from './dead-letters.js';
 import { frameworkError, installErrorHandling } from './errors.js';
@@ -52,6 +53,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(seriesRoutes, deps);
   await app.register(blobRoutes, deps);
   await app.register(deadLetterRoutes, deps);
+  await app.register(cityRoutes, deps);
   await app.register(commandRoutes, { store: options.store, commands: options.commands });
   await app.register(openapiRoutes);
   await app.ready();
