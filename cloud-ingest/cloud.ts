@@ -17,6 +17,7 @@ import { Commands } from './commands.js';
 import { ConnectionGuard, type ConnectionLimits } from './connection-guard.js';
 import { buildApi } from './api/app.js';
 import { Ingest, type PresenceEvent } from './ingest.js';
+import { LiveFeed } from './live.js';
 import { closeServer, listen } from './listen.js';
 import { PoleRegistryView } from './registry.js';
 import { serverTlsOptions } from './server-tls.js';
@@ -143,7 +144,7 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
     if (!auth.hasUsers) log.warn('no platform users in the config: the HTTP API is open to anyone who can reach it; add one with `polegate cloud add-user`');
     const http = config.http ?? DEFAULT_HTTP;
     const httpTls = config.http?.tls && (await serverTlsOptions(dir, 'http.tls', config.http.tls));
-    await serve((await buildApi({ store, commands, auth, log, tls: httpTls })).server, 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
+    await serve((await buildApi({ store, commands, live: await LiveFeed.start(broker, topicRoot, commands), auth, log, tls: httpTls })).server, 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
     return { ports, store, events: ingest, close };
   } catch (err) {
     await close();

@@ -7,6 +7,7 @@ import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth.js';
 import type { Commands } from '../commands.js';
+import type { LiveFeed } from '../live.js';
 import { createWebServer } from '../server-tls.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
@@ -18,10 +19,13 @@ import { frameworkError, installErrorHandling } from './errors.js';
 import { openapiRoutes } from './openapi.js';
 import { polesRoutes } from './poles.js';
 import { seriesRoutes } from './series.js';
+import { sessionRoutes, Sessions } from './sessions.js';
+import { streamRoutes } from './stream.js';
 
 export interface ApiOptions {
   store: Store;
   commands: Commands;
+  live: LiveFeed;
   auth: Authenticator;
   log: Logger;
   /** Serve HTTPS with these (http.tls in the cloud config): Basic credentials never cross in clear. */
@@ -38,7 +42,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     frameworkErrors: frameworkError,
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
-  installAuth(app, options.auth);
+  const sessions = new Sessions();
+  installAuth(app, options.auth, sessions);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -55,6 +60,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(deadLetterRoutes, deps);
   await app.register(cityRoutes, deps);
   await app.register(commandRoutes, { store: options.store, commands: options.commands });
+  await app.register(sessionRoutes, { auth: options.auth, sessions, secure: options.tls !== undefined });
+  await app.register(streamRoutes, { live: options.live });
   await app.register(openapiRoutes);
   await app.ready();
   return app;
