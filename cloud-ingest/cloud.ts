@@ -9,13 +9,16 @@ import { pino, type Logger } from 'pino';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { CloudConfig } from '../config/cloud-schema.js';
 import { parseSize } from '../config/size.js';
+import type { CommandResultPayload } from '../contract/schemas.js';
 import { DEFAULT_TOPIC_ROOT } from '../contract/topics.js';
 import { Authenticator } from './auth.js';
 import { createBroker } from './broker.js';
 import { openCluster } from './cluster/cluster.js';
+import { Commands } from './commands.js';
 import { ConnectionGuard, type ConnectionLimits } from './connection-guard.js';
 import { buildApi } from './api/app.js';
-import { Ingest } from './ingest.js';
+import { Ingest, type PresenceEvent } from './ingest.js';
+import { LiveFeed } from './live.js';
 import { closeServer, listen } from './listen.js';
 import { PoleRegistryView } from './registry.js';
 import { serverTlsOptions } from './server-tls.js';
@@ -131,10 +134,21 @@ export async function startCloud(options: StartCloudOptions): Promise<Cloud> {
       cleanup.push(() => new Promise<void>((done) => wss.close(() => done())));
       await serve(server, 'ws', config.ws.host ?? DEFAULT_HOST, config.ws.port, 'stop the other server or choose another port');
     }
+    const commands = new Commands({
+      store,
+      topicRoot,
+      log,
+      publish: (topic, payload) => new Promise((done, fail) => broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) => (err ? fail(err) : done()))),
+    });
+    const commandFailed = (err: Error) => log.error({ err: err.message }, 'command handling failed');
+    ingest.on('presence', (p: PresenceEvent) => {
+      if (p.state === 'online') commands.online(p.pole).catch(commandFailed);
+    });
+    ingest.on('command-result', (r: { pole: string; result: CommandResultPayload }) => commands.result(r.pole, r.result).catch(commandFailed));
     if (!auth.hasUsers) log.warn('no platform users in the config: the HTTP API is open to anyone who can reach it; add one with `polegate cloud add-user`');
     const http = config.http ?? DEFAULT_HTTP;
     const httpTls = config.http?.tls && (await serverTlsOptions(dir, 'http.tls', config.http.tls));
-    await serve((await buildApi({ store, auth, log, tls: httpTls })).server, 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
+    await serve((await buildApi({ store, commands, live: await LiveFeed.start(broker, topicRoot, commands), auth, log, tls: httpTls })).server, 'http', http.host ?? DEFAULT_HOST, http.port, 'stop the other server or choose another port');
     return { ports, store, events: ingest, close };
   } catch (err) {
     await close();

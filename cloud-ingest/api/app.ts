@@ -6,19 +6,27 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth.js';
+import type { Commands } from '../commands.js';
+import type { LiveFeed } from '../live.js';
 import { createWebServer } from '../server-tls.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
 import { blobRoutes } from './blobs.js';
+import { cityRoutes } from './city.js';
+import { commandRoutes } from './commands.js';
 import { deadLetterRoutes } from './dead-letters.js';
 import { frameworkError, installErrorHandling } from './errors.js';
 import { openapiRoutes } from './openapi.js';
 import { polesRoutes } from './poles.js';
 import { seriesRoutes } from './series.js';
+import { sessionRoutes, Sessions } from './sessions.js';
+import { streamRoutes } from './stream.js';
 
 export interface ApiOptions {
   store: Store;
+  commands: Commands;
+  live: LiveFeed;
   auth: Authenticator;
   log: Logger;
   /** Serve HTTPS with these (http.tls in the cloud config): Basic credentials never cross in clear. */
@@ -35,7 +43,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     frameworkErrors: frameworkError,
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
-  installAuth(app, options.auth);
+  const sessions = new Sessions();
+  installAuth(app, options.auth, sessions);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -50,6 +59,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(seriesRoutes, deps);
   await app.register(blobRoutes, deps);
   await app.register(deadLetterRoutes, deps);
+  await app.register(cityRoutes, deps);
+  await app.register(commandRoutes, { store: options.store, commands: options.commands });
+  await app.register(sessionRoutes, { auth: options.auth, sessions, secure: options.tls !== undefined });
+  await app.register(streamRoutes, { live: options.live });
   await app.register(openapiRoutes);
   await app.register(dashboardRoutes);
   await app.ready();

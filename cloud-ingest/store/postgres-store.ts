@@ -5,13 +5,15 @@
 // readings go in with one binary COPY (copy-binary.ts) into a table with no unique index, only
 // the (series, ts) B-tree that /api/series reads and a BRIN index on ts; docs/cloud.md has why.
 import pg from 'pg';
-import type { ReadingValue } from '../../contract/schemas.js';
+import type { CommandResultPayload, ReadingValue } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
 import { copyRows, type CopyType } from './copy-binary.js';
 import { claimStreamSeqs } from './postgres-seqs.js';
+import { CITY_LIST_INDEXES, listAlarms, listEvents, type AlarmFilter, type AlarmRecord, type CityEvent, type Dialect, type EventFilter } from './city-lists.js';
+import { COMMANDS_TABLE, commandKey, commandSql, commandView, resultStatus, type CommandRecord, type CommandRow } from './commands.js';
 import { ALARM_COLUMNS, alarmView, historyKey, historyPage, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
-import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
+import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type NewCommand, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS poles (
@@ -48,7 +50,7 @@ CREATE TABLE IF NOT EXISTS blobs (
 CREATE TABLE IF NOT EXISTS dead_letters (
   id BIGSERIAL PRIMARY KEY, pole TEXT, topic TEXT NOT NULL, reason TEXT NOT NULL,
   payload BYTEA NOT NULL, size INTEGER NOT NULL, received_at BIGINT NOT NULL);
-`;
+${COMMANDS_TABLE}${CITY_LIST_INDEXES}`;
 
 // Each value keeps its own type in one of three columns (num, str, bool; the others null). Tables
 // made before the bool column held booleans as num 0 / 1, read back by the series' last type: they
@@ -104,6 +106,8 @@ const SQL = {
 };
 
 /** Epoch ms and counts are BIGINT: JavaScript numbers hold them exactly (below 2^53). */
+const COMMAND_SQL = commandSql((n) => `$${n}`);
+
 const types: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === pg.types.builtins.INT8 ? Number : pg.types.getTypeParser(oid, format))) as pg.CustomTypesConfig['getTypeParser'],
 };
@@ -137,7 +141,16 @@ export class PostgresStore implements Store {
   private readonly streamIds = new Map<string, number>();
   private readonly seriesIds = new Map<string, SeriesId>();
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private readonly dialect: Dialect;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.dialect = {
+      placeholder: (n, type) => `$${n}::${type}`,
+      valueColumns: 'r.num, r.str, r.bool',
+      value: (row) => (row.num ?? row.str ?? row.bool ?? null) as ReadingValue | null,
+      run: async (text, params) => (await this.pool.query(text, params)).rows as Record<string, unknown>[],
+    };
+  }
 
   /** Connects and creates the tables; one clear error, naming host:port, when it cannot. */
   static async open(url: string, origin = 'store.url in the cloud config'): Promise<PostgresStore> {
@@ -385,8 +398,39 @@ export class PostgresStore implements Store {
     return rows && toPage(rows, page.limit, historyKey, (r) => JSON.parse(r.body) as StoredEvent);
   }
 
+  async alarms(filter: AlarmFilter, page: PageQuery): Promise<Page<AlarmRecord>> {
+    return listAlarms(this.dialect, filter, page);
+  }
+
+  async events(filter: EventFilter, page: PageQuery): Promise<Page<CityEvent>> {
+    return listEvents(this.dialect, filter, page);
+  }
+
   async counts(): Promise<StoreCounts> {
     return (await this.pool.query(COUNTS_SELECT)).rows[0] as StoreCounts;
+  }
+
+  async addCommand(c: NewCommand): Promise<void> {
+    await this.pool.query(COMMAND_SQL.insert, [c.id, c.pole, c.name, JSON.stringify(c.args), c.createdAt, c.expiresAt]);
+  }
+
+  async getCommand(id: string, now: number): Promise<CommandRecord | undefined> {
+    const row = (await this.pool.query(COMMAND_SQL.get, [id])).rows[0] as CommandRow | undefined;
+    return row && commandView(row, now);
+  }
+
+  async commandResult(pole: string, result: CommandResultPayload): Promise<boolean> {
+    return ((await this.pool.query(COMMAND_SQL.result, [resultStatus(result), JSON.stringify(result), result.id, pole])).rowCount ?? 0) > 0;
+  }
+
+  async pendingCommands(pole: string, now: number): Promise<CommandRecord[]> {
+    return ((await this.pool.query(COMMAND_SQL.pending, [pole, now])).rows as CommandRow[]).map((r) => commandView(r, now));
+  }
+
+  async listCommands(pole: string, page: PageQuery, now: number): Promise<Page<CommandRecord>> {
+    const [ts, id] = page.after ?? [FIRST_DESCENDING, ''];
+    const rows = (await this.pool.query(COMMAND_SQL.list, [pole, ts, id, page.limit + 1])).rows as CommandRow[];
+    return toPage(rows, page.limit, commandKey, (r) => commandView(r, now));
   }
 
   async forgetPresence(): Promise<number> {

@@ -4,13 +4,15 @@
 // (stream, seq): each stream's stored seqs are kept as ranges (seq-ranges.ts), read and written
 // in the same transaction as the rows, so a duplicate is found with one lookup per payload.
 import Database from 'better-sqlite3';
-import type { Reading } from '../../contract/schemas.js';
+import type { CommandResultPayload, Reading } from '../../contract/schemas.js';
 import { PolegateError } from '../../config/errors.js';
 import { preparePrivateDatabase } from '../../config/private-files.js';
 import { claimSeqs, type SeqRange } from './seq-ranges.js';
 import { COUNTS_SELECT, POLE_SELECT, birthColumns, deviceColumns, QUALITIES, QUALITY_CODE, decodeValue, encodeValue, poleDetail, poleSummary, storedDeadLetter, vtypeOf, type DeadLetterRow, type DeviceRow, type PoleRow, type SeriesRow, type VType } from './rows.js';
+import { CITY_LIST_INDEXES, listAlarms, listEvents, type AlarmFilter, type AlarmRecord, type CityEvent, type Dialect, type EventFilter } from './city-lists.js';
+import { COMMANDS_TABLE, commandKey, commandSql, commandView, resultStatus, type CommandRecord, type CommandRow } from './commands.js';
 import { ALARM_COLUMNS, alarmView, historyKey, historyPage, type AlarmRow, type StoredAlarm, type StoredEvent } from './history.js';
-import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
+import { FIRST_ASCENDING, FIRST_DESCENDING, toPage, type BatchResult, type IngestBatch, type NewCommand, type Page, type PageQuery, type PoleDetail, type PoleSummary, type Point, type SeriesQuery, type Store, type StoreCounts, type StoredDeadLetter } from './store.js';
 
 /** Bumped when the layout changes; a file of a newer version is refused, not misread. */
 const LAYOUT_VERSION = 2;
@@ -79,7 +81,7 @@ CREATE TABLE IF NOT EXISTS blobs (
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY AUTOINCREMENT, pole TEXT, topic TEXT NOT NULL, reason TEXT NOT NULL,
   payload BLOB NOT NULL, size INTEGER NOT NULL, received_at INTEGER NOT NULL);
-`;
+${COMMANDS_TABLE}${CITY_LIST_INDEXES}`;
 
 /** Readings per INSERT statement: one statement per 128 rows, not one call per row. */
 const ROWS_PER_INSERT = 128;
@@ -127,8 +129,21 @@ export class SqliteStore implements Store {
   private readonly streamIds = new Map<number, Map<string, number>>();
   private readonly seriesByPole = new Map<number, Map<string, Map<string, Series>>>();
   private readonly sql;
+  private readonly commandSql: Record<keyof ReturnType<typeof commandSql>, Database.Statement>;
   private readonly insertStatements = new Map<number, Database.Statement>();
   private readonly write: (batch: IngestBatch) => BatchResult;
+  /** The city-wide lists' statements, by text (their filters make a few shapes). */
+  private readonly listStatements = new Map<string, Database.Statement>();
+  private readonly dialect: Dialect = {
+    placeholder: () => '?',
+    valueColumns: "r.value, typeof(r.value) = 'integer' AS is_integer",
+    value: (row) => (row.value === null ? null : decodeValue(row.value as number | string, row.is_integer as number)),
+    run: async (text, params) => {
+      let statement = this.listStatements.get(text);
+      if (!statement) this.listStatements.set(text, (statement = this.db.prepare(text)));
+      return statement.all(...params) as Record<string, unknown>[];
+    },
+  };
 
   constructor(readonly path: string) {
     try {
@@ -173,6 +188,14 @@ export class SqliteStore implements Store {
       recentAlarms: db.prepare(`SELECT ${ALARM_COLUMNS}, a.value FROM alarms a WHERE ${historyPage(() => '?')}`),
       recentEvents: db.prepare(`SELECT a.body, a.ts, a.stream_id, a.seq FROM events a WHERE ${historyPage(() => '?')}`),
       counts: db.prepare(COUNTS_SELECT),
+    };
+    const commands = commandSql(() => '?');
+    this.commandSql = {
+      insert: db.prepare(commands.insert),
+      get: db.prepare(commands.get),
+      result: db.prepare(commands.result),
+      pending: db.prepare(commands.pending),
+      list: db.prepare(commands.list),
     };
     this.loadIds();
     this.write = db.transaction((batch: IngestBatch) => this.writeSync(batch));
@@ -401,8 +424,39 @@ export class SqliteStore implements Store {
     return rows && toPage(rows, page.limit, historyKey, (r) => JSON.parse(r.body) as StoredEvent);
   }
 
+  async alarms(filter: AlarmFilter, page: PageQuery): Promise<Page<AlarmRecord>> {
+    return listAlarms(this.dialect, filter, page);
+  }
+
+  async events(filter: EventFilter, page: PageQuery): Promise<Page<CityEvent>> {
+    return listEvents(this.dialect, filter, page);
+  }
+
   async counts(): Promise<StoreCounts> {
     return this.sql.counts.get() as StoreCounts;
+  }
+
+  async addCommand(c: NewCommand): Promise<void> {
+    this.commandSql.insert.run(c.id, c.pole, c.name, JSON.stringify(c.args), c.createdAt, c.expiresAt);
+  }
+
+  async getCommand(id: string, now: number): Promise<CommandRecord | undefined> {
+    const row = this.commandSql.get.get(id) as CommandRow | undefined;
+    return row && commandView(row, now);
+  }
+
+  async commandResult(pole: string, result: CommandResultPayload): Promise<boolean> {
+    return this.commandSql.result.run(resultStatus(result), JSON.stringify(result), result.id, pole).changes > 0;
+  }
+
+  async pendingCommands(pole: string, now: number): Promise<CommandRecord[]> {
+    return (this.commandSql.pending.all(pole, now) as CommandRow[]).map((r) => commandView(r, now));
+  }
+
+  async listCommands(pole: string, page: PageQuery, now: number): Promise<Page<CommandRecord>> {
+    const [ts, id] = page.after ?? [FIRST_DESCENDING, ''];
+    const rows = this.commandSql.list.all(pole, ts, ts, id, page.limit + 1) as CommandRow[];
+    return toPage(rows, page.limit, commandKey, (r) => commandView(r, now));
   }
 
   async forgetPresence(): Promise<number> {

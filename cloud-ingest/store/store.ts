@@ -1,8 +1,10 @@
 // The city store as the ingest pipeline and the HTTP API see it. Async, so that a PostgreSQL
 // store can implement the same interface; every implementation passes
 // test/cloud-ingest/store-conformance.ts.
+import type { AlarmFilter, AlarmRecord, CityEvent, EventFilter } from './city-lists.js';
+import type { CommandRecord } from './commands.js';
 import type { StoredAlarm, StoredEvent } from './history.js';
-import type { AlarmPayload, BirthPayload, EventPayload, Quality, ReadingValue, StatePayload, TelemetryPayload } from '../../contract/schemas.js';
+import type { AlarmPayload, BirthPayload, CommandResultPayload, EventPayload, Quality, ReadingValue, StatePayload, TelemetryPayload } from '../../contract/schemas.js';
 
 export interface BlobRecord {
   pole: string;
@@ -155,11 +157,27 @@ export interface Store {
   recentAlarms(pole: string, page: PageQuery): Promise<Page<StoredAlarm> | undefined>;
   /** The pole's events, newest first, key [ts, stream, seq]; undefined for an unknown pole. */
   recentEvents(pole: string, page: PageQuery): Promise<Page<StoredEvent> | undefined>;
+  /** Alarms of every pole (one per alarm id), newest raised first, key [raisedAt, pole, id]. */
+  alarms(filter: AlarmFilter, page: PageQuery): Promise<Page<AlarmRecord>>;
+  /** Events of every pole, newest first, key [ts, stream, seq]. */
+  events(filter: EventFilter, page: PageQuery): Promise<Page<CityEvent>>;
   counts(): Promise<StoreCounts>;
+  /** Keeps a new command, pending (commands.ts). */
+  addCommand(command: NewCommand): Promise<void>;
+  /** The command as of `now` (a pending one past its expiry reads as expired). */
+  getCommand(id: string, now: number): Promise<CommandRecord | undefined>;
+  /** Stores the pole's answer to a pending command; false when there is none of that id for that pole. */
+  commandResult(pole: string, result: CommandResultPayload): Promise<boolean>;
+  /** The pole's pending commands not expired at `now`, oldest first: to send when it comes online. */
+  pendingCommands(pole: string, now: number): Promise<CommandRecord[]>;
+  /** The pole's commands, newest first, key [createdAt, id]. */
+  listCommands(pole: string, page: PageQuery, now: number): Promise<Page<CommandRecord>>;
   /** Poles on record as online become unknown (their lastSeen kept); how many. For a cloud start. */
   forgetPresence(): Promise<number>;
   close(): Promise<void>;
 }
+
+export type NewCommand = Omit<CommandRecord, 'status' | 'result'>;
 
 /** An empty batch, to be filled by the ingest queue. */
 export function emptyBatch(receivedAt: number): IngestBatch {

@@ -28,7 +28,7 @@ t.test('the OpenAPI document parses as OpenAPI 3 and describes every route', asy
   t.equal(res.status, 200);
   const doc = await SwaggerParser.validate(res.body);
   t.match((doc as { openapi: string }).openapi, /^3\./);
-  t.same(Object.keys(doc.paths!).sort(), ['/api/blobs/{sha256}', '/api/dead-letters', '/api/poles', '/api/poles/{id}', '/api/poles/{id}/alarms', '/api/poles/{id}/events', '/api/series', '/health']);
+  t.same(Object.keys(doc.paths!).sort(), ['/api/alarms', '/api/blobs/{sha256}', '/api/commands/{id}', '/api/dead-letters', '/api/events', '/api/poles', '/api/poles/{id}', '/api/poles/{id}/alarms', '/api/poles/{id}/commands', '/api/poles/{id}/events', '/api/series', '/api/session', '/api/stream', '/health']);
   t.ok(res.body.paths['/api/series'].get.parameters.some((p: { name: string }) => p.name === 'cursor'), 'pagination parameters are documented');
   t.equal((await getJson(`${tc.http}/api/openapi.json`)).status, 401, 'behind the same credentials as the API');
 });

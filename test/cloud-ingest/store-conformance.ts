@@ -189,4 +189,63 @@ export function storeConformance(t: Test, name: string, open: StoreFactory): voi
     const letterList = await walk((after) => store.deadLetters({ limit: 5, after }));
     t.same(letterList.items.map((d) => d.topic), letters.map((d) => d.topic).reverse(), 'latest first, each once');
   });
+
+  t.test(`${name}: commands are kept pending, take their pole's result once, read as expired after expiresAt, and page newest first`, async (t) => {
+    const store = await open(t);
+    const cmd = (id: string, createdAt: number, pole = 'pole-a') => ({ id, pole, name: 'poll', args: { device: 'gas-1' }, createdAt, expiresAt: createdAt + 100 });
+    for (let i = 0; i < 9; i++) await store.addCommand(cmd(`c${i}`, 1000 + Math.floor(i / 2)));
+    await store.addCommand(cmd('other', 1000, 'pole-b'));
+    t.same(await store.getCommand('c0', 1050), { ...cmd('c0', 1000), status: 'pending' });
+    t.equal((await store.getCommand('c0', 1100))!.status, 'expired', 'pending past expiresAt reads as expired');
+    t.equal(await store.getCommand('nope', 0), undefined);
+    t.same((await store.pendingCommands('pole-a', 1100)).map((c) => c.id), ['c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8'], 'unexpired pending ones, oldest first');
+
+    const ok = { v: 1 as const, id: 'c1', ok: true, result: { readings: [] } };
+    t.equal(await store.commandResult('pole-b', ok), false, 'another pole cannot answer it');
+    t.equal(await store.commandResult('pole-a', ok), true);
+    t.equal(await store.commandResult('pole-a', { ...ok, ok: false }), false, 'answered once');
+    t.same(await store.getCommand('c1', 5000), { ...cmd('c1', 1000), status: 'ok', result: ok }, 'a result stays after expiry');
+    await store.commandResult('pole-a', { v: 1, id: 'c2', ok: false, error: { code: 'UNKNOWN_DEVICE', message: 'no' } });
+    await store.commandResult('pole-a', { v: 1, id: 'c3', ok: false, error: { code: 'EXPIRED', message: 'late' } });
+    t.equal((await store.getCommand('c2', 0))!.status, 'error');
+    t.equal((await store.getCommand('c3', 0))!.status, 'expired', 'the pole refusing it as expired');
+    t.notOk((await store.pendingCommands('pole-a', 0)).some((c) => ['c1', 'c2', 'c3'].includes(c.id)), 'answered ones are not pending');
+
+    const list = await walk((after) => store.listCommands('pole-a', { limit: 2, after }, 0));
+    t.same(list.items.map((c) => c.id), ['c8', 'c7', 'c6', 'c5', 'c4', 'c3', 'c2', 'c1', 'c0'], 'newest first, ties by id, each once');
+    t.equal(list.pages, 5);
+    t.same((await store.listCommands('pole-c', { limit: 2 }, 0)).items, []);
+  });
+
+  t.test(`${name}: city alarms are one row from raised to cleared, filtered, with a later snapshot linked; city events filtered and paged`, async (t) => {
+    const store = await open(t);
+    const alarm = (pole: string, seq: number, id: string, state: 'raised' | 'cleared', ts: number, severity: 'major' | 'minor' = 'major', snapshot?: string) =>
+      ({ v: 1 as const, pole, stream: 'a', seq, alarm: { id, rule: 'lel-high', device: 'gas-1', metric: 'lel', state, severity, value: 20 + seq, ts, ...(snapshot ? { snapshot } : {}) } });
+    const snap = 'b'.repeat(64);
+    const events = [
+      { v: 1 as const, pole: 'pole-a', stream: 'e', seq: 1, event: { type: 'motion', device: 'cam-1', ts: 100 } },
+      { v: 1 as const, pole: 'pole-a', stream: 'e', seq: 2, event: { type: 'snapshot', device: 'cam-1', ts: 250, snapshot: snap, size: 10, cause: 'alarm', alarm: 'x2' } },
+      { v: 1 as const, pole: 'pole-b', stream: 'e', seq: 1, event: { type: 'motion', ts: 300 } },
+    ];
+    await store.writeBatch(batch({ alarms: [alarm('pole-a', 1, 'x1', 'raised', 100), alarm('pole-a', 2, 'x2', 'raised', 200), alarm('pole-b', 1, 'y1', 'raised', 150, 'minor', 'c'.repeat(64))], events }));
+    await store.writeBatch(batch({ alarms: [alarm('pole-a', 3, 'x1', 'cleared', 400)] }));
+    const all = await store.alarms({}, { limit: 10 });
+    t.same(all.items, [
+      { id: 'x2', pole: 'pole-a', rule: 'lel-high', device: 'gas-1', metric: 'lel', severity: 'major', state: 'raised', raisedAt: 200, value: 22, snapshot: snap },
+      { id: 'y1', pole: 'pole-b', rule: 'lel-high', device: 'gas-1', metric: 'lel', severity: 'minor', state: 'raised', raisedAt: 150, value: 21, snapshot: 'c'.repeat(64) },
+      { id: 'x1', pole: 'pole-a', rule: 'lel-high', device: 'gas-1', metric: 'lel', severity: 'major', state: 'cleared', raisedAt: 100, clearedAt: 400, value: 21 },
+    ], 'one row per alarm, newest raised first, the later snapshot linked');
+    t.same((await store.alarms({ active: true }, { limit: 10 })).items.map((a) => a.id), ['x2', 'y1']);
+    t.same((await store.alarms({ active: false }, { limit: 10 })).items.map((a) => a.id), ['x1']);
+    t.same((await store.alarms({ active: true, pole: 'pole-a', severity: 'major' }, { limit: 10 })).items.map((a) => a.id), ['x2']);
+    t.same((await store.alarms({ severity: 'minor' }, { limit: 10 })).items.map((a) => a.id), ['y1']);
+    t.same((await walk((after) => store.alarms({}, { limit: 1, after }))).items, all.items, 'pages of one join into the list');
+
+    const allEvents = await store.events({}, { limit: 10 });
+    t.same(allEvents.items.map((e) => [e.pole, e.type, e.ts]), [['pole-b', 'motion', 300], ['pole-a', 'snapshot', 250], ['pole-a', 'motion', 100]]);
+    t.same(allEvents.items[2], { pole: 'pole-a', type: 'motion', device: 'cam-1', ts: 100 });
+    t.same((await store.events({ pole: 'pole-a', type: 'motion' }, { limit: 10 })).items.map((e) => e.ts), [100]);
+    t.same((await store.events({ from: 200, to: 300 }, { limit: 10 })).items.map((e) => e.ts), [300, 250]);
+    t.same((await walk((after) => store.events({}, { limit: 2, after }))).items, allEvents.items);
+  });
 }
