@@ -5,9 +5,10 @@
 //
 // Writes are rare (a rule's memory changes when its condition starts or stops tripping, and when an
 // alarm is raised or cleared) and matter as much as the alarm they go with: synchronous FULL.
-import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import { PolegateError } from '../config/errors.js';
-import { openStateDatabase } from './state-database.js';
 import type { RuleChange, RuleMemory } from './rules.js';
 
 /** Where the alarm state lives: beside the outbox, `outbox.db` → `outbox-alarms.db`. */
@@ -28,9 +29,15 @@ export class AlarmState {
   }
 
   static open(path: string): AlarmState {
+    let db: Database.Database | undefined;
     try {
-      return openStateDatabase(path, ['synchronous = FULL'], (db) => new AlarmState(db));
+      mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      return new AlarmState(db);
     } catch (err) {
+      db?.close();
       throw new PolegateError(`cannot open the alarm state ${path}: ${(err as Error).message}. Check that buffer.path in the manifest names a writable folder, or move a damaged file aside (active alarms are then forgotten).`, 'ALARM_STATE_OPEN');
     }
   }

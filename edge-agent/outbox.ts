@@ -30,10 +30,10 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { AlarmPayload, EventPayload } from '../contract/schemas.js';
 import { PolegateError } from '../config/errors.js';
-import { openStateDatabase } from './state-database.js';
+import { preparePrivateDatabase } from '../config/private-files.js';
 import { DEFAULT_BUFFER_BYTES, planBudget, type BufferBudget } from './budget.js';
 import { GapTally } from './gap.js';
 import type { NormalizedReading } from './reading.js';
@@ -228,9 +228,15 @@ export class Outbox {
 
   /** Opens (or creates, with a new stream id) the outbox file; creates its folder. */
   static open(path: string, opts: OutboxOptions = {}): Outbox {
+    let db: Database.Database | undefined;
     try {
-      return openStateDatabase(path, ['synchronous = NORMAL'], (db) => new Outbox(db, opts));
+      preparePrivateDatabase(path);
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      return new Outbox(db, opts);
     } catch (err) {
+      db?.close();
       if (err instanceof PolegateError) throw err;
       throw new PolegateError(
         `cannot open the outbox ${path}: ${(err as Error).message}. Check that buffer.path in the manifest names a writable file on a local disk, or move a damaged file aside.`,

@@ -14,9 +14,10 @@
 // a publish over its payload limit (1 MiB by default), and one it never acknowledges would be sent
 // again after every reconnect.
 import { createHash } from 'node:crypto';
-import type Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
 import { PolegateError } from '../config/errors.js';
-import { openStateDatabase } from './state-database.js';
 
 export interface SnapshotBudget {
   maxBytes: number;
@@ -74,10 +75,17 @@ export class SnapshotStore {
   }
 
   static open(path: string, budget: SnapshotBudget = DEFAULT_SNAPSHOT_BUDGET, now: () => number = Date.now): SnapshotStore {
+    let db: Database.Database | undefined;
     try {
+      mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
       // A large picture passes through the WAL once; do not keep a WAL file of its size afterwards.
-      return openStateDatabase(path, ['synchronous = NORMAL', `journal_size_limit = ${4 * 2 ** 20}`], (db) => new SnapshotStore(db, budget, now));
+      db.pragma(`journal_size_limit = ${4 * 2 ** 20}`);
+      return new SnapshotStore(db, budget, now);
     } catch (err) {
+      db?.close();
       throw new PolegateError(`cannot open the snapshot store ${path}: ${(err as Error).message}. Check that buffer.path in the manifest names a writable folder, or move a damaged file aside.`, 'SNAPSHOTS_OPEN');
     }
   }

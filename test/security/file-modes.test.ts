@@ -5,8 +5,6 @@ import t from 'tap';
 import { chmod, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Outbox } from '../../edge-agent/outbox.js';
-import { AlarmState } from '../../edge-agent/alarm-state.js';
-import { SnapshotStore } from '../../edge-agent/snapshot-store.js';
 import { addPole } from '../../cloud-ingest/registry.js';
 import { addUser } from '../../cloud-ingest/users.js';
 import { SqliteStore } from '../../cloud-ingest/store/sqlite-store.js';
@@ -63,14 +61,4 @@ t.test('the edge outbox, its WAL and SHM are 0600 in a 0700 folder', async (t) =
   outbox.appendEvent({ type: 'motion', ts: 1 } as Parameters<Outbox['appendEvent']>[0]);
   t.equal(await mode(join(dir, 'var')), '700');
   t.same(await Promise.all([file, `${file}-wal`, `${file}-shm`].map(mode)), ['600', '600', '600']);
-});
-
-t.test('the snapshots and the alarm state beside the outbox are 0600 too (camera pictures are the city\'s data)', async (t) => {
-  const dir = t.testdir();
-  const snapshots = SnapshotStore.open(join(dir, 'var', 'outbox-snapshots.db'));
-  t.teardown(() => snapshots.close());
-  const alarms = AlarmState.open(join(dir, 'var', 'outbox-alarms.db'));
-  t.teardown(() => alarms.close());
-  t.equal(await mode(join(dir, 'var')), '700');
-  t.same(await Promise.all(['outbox-snapshots.db', 'outbox-alarms.db'].map((f) => mode(join(dir, 'var', f)))), ['600', '600']);
 });
